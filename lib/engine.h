@@ -1,0 +1,75 @@
+/*
+ * engine.h - the decision engine: the one entry point of every front end.
+ *
+ * For each attempt: check the store (one round trip), refuse locked or
+ * throttled attempts without calling the verifier, otherwise verify the
+ * password through the front end's callback, report the outcome (one round
+ * trip), log one decision line and return the result with the SASL and PAM
+ * codes to answer. With the store unreachable, the policy's store_failure
+ * decides (tempfail / open / closed).
+ */
+#ifndef SG_ENGINE_H
+#define SG_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "addr.h"
+#include "log.h"
+#include "outcome.h"
+#include "policy.h"
+
+struct sg_engine;
+
+enum sg_verify {
+    SG_VERIFY_OK = 0,   /* password correct */
+    SG_VERIFY_BAD,      /* wrong password or no such user */
+    SG_VERIFY_UNAVAIL   /* the backend could not answer (temporary) */
+};
+
+/* Verifies the primary password. Never logs or keeps the password. */
+typedef enum sg_verify (*sg_verify_fn)(void *ctx, const char *account, size_t account_len,
+                                       const char *password, size_t password_len);
+
+struct sg_attempt {
+    const char *account;     /* canonical account name (bytes) */
+    size_t account_len;
+    const char *password;
+    size_t password_len;
+    const char *client;      /* "192.0.2.7;40000", bare address, or NULL */
+    const char *mech;        /* "PLAIN", "LOGIN", "PAM"... for the log line */
+};
+
+struct sg_decision {
+    enum sg_result result;
+    int sasl_code;
+    int pam_code;
+    long failures;                  /* account failures in the window */
+    int64_t until_ms;               /* lock/block end, 0 if none */
+    char source[SG_PREFIX_STRLEN];  /* "192.0.2.0/24", "" when unknown */
+};
+
+/*
+ * Create an engine from the policy file at PATH (NULL: the default path).
+ * Every configuration error is logged through LOG at SG_LOG_ERR with its
+ * file and line; then SG_ECONFIG is returned and *out is NULL.
+ */
+int sg_engine_new(const char *path, sg_log_fn log, void *log_ctx, struct sg_engine **out);
+
+/* Same with a policy already loaded; the engine takes ownership of P. */
+int sg_engine_new_from_policy(struct sg_policy *p, sg_log_fn log, void *log_ctx,
+                              struct sg_engine **out);
+
+void sg_engine_free(struct sg_engine *e);
+
+const struct sg_policy *sg_engine_policy(const struct sg_engine *e);
+
+/* Decide one attempt. Always fills OUT; E may be NULL (no valid policy):
+ * then the result is SG_RESULT_CONFIG_ERROR. Returns OUT->result. */
+enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
+                                sg_verify_fn verify, void *verify_ctx,
+                                struct sg_decision *out);
+
+/* Fill OUT for result R with its codes (used for refusals made outside). */
+void sg_decision_set(struct sg_decision *out, enum sg_result r);
+
+#endif

@@ -1,0 +1,11 @@
+/*
+ * lua_scripts.h - the store's Lua scripts, embedded at build time from
+ * lib/lua/*.lua by build-aux/embed-lua.sh.
+ */
+#ifndef SG_LUA_SCRIPTS_H
+#define SG_LUA_SCRIPTS_H
+
+extern const char sg_lua_check[];
+extern const char sg_lua_report[];
+
+#endif
