@@ -1,6 +1,6 @@
 /*
  * lua_scripts.h - the store's Lua scripts, embedded at build time from
- * lib/lua/*.lua by build-aux/embed-lua.sh.
+ * the lib/lua/ scripts by build-aux/embed-lua.sh.
  */
 #ifndef SG_LUA_SCRIPTS_H
 #define SG_LUA_SCRIPTS_H

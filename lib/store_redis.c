@@ -1,1 +1,365 @@
-/* placeholder */ typedef int sg_placeholder_t;
+/*
+ * store_redis.c - the failure store on Redis (see store.h for the schema).
+ *
+ * One connection per store, made on first use and dropped after any error
+ * (timeout, I/O error, a reply of the wrong shape), so that the next call
+ * reconnects. Every call is bounded by the policy's redis_timeout, for the
+ * connect and for each command. Scripts run with EVALSHA; a NOSCRIPT answer
+ * (Redis restarted, SCRIPT FLUSH) is followed by one EVAL of the same script,
+ * which also caches it again.
+ *
+ * Replies are treated as hostile: only an array of exactly the expected
+ * integers is accepted.
+ *
+ * A library must not die of SIGPIPE when Redis goes away in the middle of a
+ * write, and must not change its host's signal handling: SIGPIPE is blocked
+ * in the calling thread for the length of a call and any SIGPIPE that call
+ * raised is consumed before the old mask comes back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <openssl/evp.h>
+
+#include "lua_scripts.h"
+#include "status.h"
+#include "store.h"
+
+#define SG_SHA1_HEX 41
+#define SG_REDIS_PASSWORD_MAX 512
+#define SG_KEY_MAX 1024
+
+struct sg_script {
+    const char *text;
+    char sha[SG_SHA1_HEX];
+};
+
+struct sg_store {
+    const struct sg_policy *policy;
+    redisContext *ctx;
+    struct sg_script check;
+    struct sg_script report;
+    char error[256];
+};
+
+static int script_init(struct sg_script *sc, const char *text)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+
+    sc->text = text;
+    if (!EVP_Digest(text, strlen(text), md, &len, EVP_sha1(), NULL) || len != 20)
+        return SG_ENOMEM;
+    for (unsigned int i = 0; i < len; i++)
+        snprintf(sc->sha + 2 * i, 3, "%02x", md[i]);
+    return SG_OK;
+}
+
+int sg_store_open(const struct sg_policy *p, struct sg_store **out)
+{
+    struct sg_store *s;
+
+    *out = NULL;
+    if (!(s = calloc(1, sizeof *s)))
+        return SG_ENOMEM;
+    s->policy = p;
+    if (script_init(&s->check, sg_lua_check) != SG_OK
+        || script_init(&s->report, sg_lua_report) != SG_OK) {
+        free(s);
+        return SG_ENOMEM;
+    }
+    *out = s;
+    return SG_OK;
+}
+
+static void drop(struct sg_store *s)
+{
+    if (s->ctx) {
+        redisFree(s->ctx);
+        s->ctx = NULL;
+    }
+}
+
+void sg_store_close(struct sg_store *s)
+{
+    if (!s)
+        return;
+    drop(s);
+    free(s);
+}
+
+const char *sg_store_error(const struct sg_store *s)
+{
+    return s->error[0] ? s->error : "no error";
+}
+
+static int fail(struct sg_store *s, const char *what, const char *detail)
+{
+    snprintf(s->error, sizeof s->error, "redis %s: %s", what, detail ? detail : "failed");
+    drop(s);
+    return SG_ESTORE;
+}
+
+/* Read the Redis password: one line, from a file nobody else can read. */
+static int read_password(struct sg_store *s, char *buf, size_t len)
+{
+    const char *path = s->policy->redis_password_file;
+    struct stat st;
+    ssize_t n;
+    int fd;
+
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return fail(s, "password file", strerror(errno));
+    if (fstat(fd, &st) < 0 || (st.st_mode & S_IRWXO)) {
+        close(fd);
+        return fail(s, "password file", "readable by others: chmod o-rwx it");
+    }
+    n = read(fd, buf, len - 1);
+    close(fd);
+    if (n < 0)
+        return fail(s, "password file", strerror(errno));
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!buf[0])
+        return fail(s, "password file", "empty");
+    return SG_OK;
+}
+
+/* Run a setup command (AUTH, SELECT) and insist on +OK. */
+static int setup_command(struct sg_store *s, const char *what, int argc,
+                         const char **argv)
+{
+    redisReply *r = redisCommandArgv(s->ctx, argc, argv, NULL);
+    int ok = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0;
+    char detail[128];
+
+    snprintf(detail, sizeof detail, "%s",
+             !r ? s->ctx->errstr : (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply"));
+    if (r)
+        freeReplyObject(r);
+    return ok ? SG_OK : fail(s, what, detail);
+}
+
+static int connect_store(struct sg_store *s)
+{
+    const struct sg_policy *p = s->policy;
+    struct timeval tv = { (time_t)(p->redis_timeout_ms / 1000),
+                          (suseconds_t)(p->redis_timeout_ms % 1000) * 1000 };
+
+    if (s->ctx)
+        return SG_OK;
+    if (p->redis_kind == SG_REDIS_UNIX)
+        s->ctx = redisConnectUnixWithTimeout(p->redis_path, tv);
+    else
+        s->ctx = redisConnectWithTimeout(p->redis_host, p->redis_port, tv);
+    if (!s->ctx)
+        return fail(s, "connect", "out of memory");
+    if (s->ctx->err)
+        return fail(s, "connect", s->ctx->errstr);
+    if (redisSetTimeout(s->ctx, tv) != REDIS_OK)
+        return fail(s, "connect", "cannot set timeout");
+
+    if (p->redis_password_file) {
+        char pw[SG_REDIS_PASSWORD_MAX];
+        const char *argv[2] = { "AUTH", pw };
+        int rc = read_password(s, pw, sizeof pw);
+
+        if (rc == SG_OK)
+            rc = setup_command(s, "AUTH", 2, argv);
+        OPENSSL_cleanse(pw, sizeof pw);
+        if (rc != SG_OK)
+            return rc;
+    }
+    if (p->redis_db != 0) {
+        char db[16];
+        const char *argv[2] = { "SELECT", db };
+
+        snprintf(db, sizeof db, "%d", p->redis_db);
+        if (setup_command(s, "SELECT", 2, argv) != SG_OK)
+            return SG_ESTORE;
+    }
+    s->error[0] = '\0';
+    return SG_OK;
+}
+
+/* Parse {state, failures, source_failures, until, now}. */
+static int parse_state(struct sg_store *s, const redisReply *r, struct sg_store_state *out)
+{
+    long long v[5];
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 5)
+        return fail(s, "reply", "unexpected shape");
+    for (size_t i = 0; i < 5; i++) {
+        if (r->element[i]->type != REDIS_REPLY_INTEGER)
+            return fail(s, "reply", "non-integer field");
+        v[i] = r->element[i]->integer;
+    }
+    if (v[0] < SG_STATE_ALLOWED || v[0] > SG_STATE_SOURCE_BLOCKED || v[1] < 0 || v[2] < 0)
+        return fail(s, "reply", "value out of range");
+    out->state = (enum sg_check_state)v[0];
+    out->failures = (long)v[1];
+    out->source_failures = (long)v[2];
+    out->until_ms = v[3];
+    out->now_ms = v[4];
+    return SG_OK;
+}
+
+/*
+ * EVALSHA SCRIPT with KEYS and ARGS; EVAL once on NOSCRIPT. ARGV layout:
+ * EVALSHA sha nkeys key... arg...
+ */
+static int run_script(struct sg_store *s, struct sg_script *sc, int nkeys,
+                      const char **keys, int nargs, const char **args,
+                      struct sg_store_state *out)
+{
+    const char *argv[2 + 1 + 2 + 16];
+    char nk[8];
+    redisReply *r;
+    int argc = 0, rc;
+
+    if (nkeys + nargs > 18)
+        return SG_EINVAL;
+    if ((rc = connect_store(s)) != SG_OK)
+        return rc;
+    snprintf(nk, sizeof nk, "%d", nkeys);
+    argv[argc++] = "EVALSHA";
+    argv[argc++] = sc->sha;
+    argv[argc++] = nk;
+    for (int i = 0; i < nkeys; i++)
+        argv[argc++] = keys[i];
+    for (int i = 0; i < nargs; i++)
+        argv[argc++] = args[i];
+
+    r = redisCommandArgv(s->ctx, argc, argv, NULL);
+    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(r);
+        argv[0] = "EVAL";
+        argv[1] = sc->text;
+        r = redisCommandArgv(s->ctx, argc, argv, NULL);
+    }
+    if (!r)
+        return fail(s, "command", s->ctx->errstr[0] ? s->ctx->errstr : "no reply");
+    if (r->type == REDIS_REPLY_ERROR) {
+        char detail[160];
+
+        snprintf(detail, sizeof detail, "%s", r->str);
+        freeReplyObject(r);
+        return fail(s, "script", detail);
+    }
+    rc = parse_state(s, r, out);
+    freeReplyObject(r);
+    return rc;
+}
+
+struct sigpipe_guard {
+    sigset_t old;
+    int was_pending;
+};
+
+static void sigpipe_block(struct sigpipe_guard *g)
+{
+    sigset_t pipe_only, pending;
+
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigpending(&pending);
+    g->was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &g->old);
+}
+
+static void sigpipe_restore(const struct sigpipe_guard *g)
+{
+    sigset_t pipe_only, pending;
+    const struct timespec zero = { 0, 0 };
+
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigpending(&pending);
+    if (!g->was_pending && sigismember(&pending, SIGPIPE))
+        while (sigtimedwait(&pipe_only, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+static int run_script_guarded(struct sg_store *s, struct sg_script *sc, int nkeys,
+                              const char **keys, int nargs, const char **args,
+                              struct sg_store_state *out)
+{
+    struct sigpipe_guard g;
+    int rc;
+
+    sigpipe_block(&g);
+    rc = run_script(s, sc, nkeys, keys, nargs, args, out);
+    sigpipe_restore(&g);
+    return rc;
+}
+
+/* Build "PREFIX:a:ACCOUNT" and, if SOURCE, "PREFIX:s:SOURCE". */
+static int build_keys(const struct sg_store *s, const char *account, const char *source,
+                      char akey[SG_KEY_MAX], char skey[SG_KEY_MAX])
+{
+    const char *pfx = s->policy->key_prefix;
+    int n = snprintf(akey, SG_KEY_MAX, "%s:a:%s", pfx, account);
+
+    if (n < 0 || n >= SG_KEY_MAX)
+        return SG_EINVAL;
+    if (source) {
+        n = snprintf(skey, SG_KEY_MAX, "%s:s:%s", pfx, source);
+        if (n < 0 || n >= SG_KEY_MAX)
+            return SG_EINVAL;
+    }
+    return SG_OK;
+}
+
+static void ms_arg(char *buf, size_t len, uint64_t v)
+{
+    snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+int sg_store_check(struct sg_store *s, const char *account, const char *source,
+                   struct sg_store_state *out)
+{
+    char akey[SG_KEY_MAX], skey[SG_KEY_MAX], aw[24], sw[24];
+    const char *keys[2] = { akey, skey };
+    const char *args[2] = { aw, sw };
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = build_keys(s, account, source, akey, skey)) != SG_OK)
+        return rc;
+    ms_arg(aw, sizeof aw, s->policy->account_window_ms);
+    ms_arg(sw, sizeof sw, s->policy->source_window_ms);
+    return run_script_guarded(s, &s->check, source ? 2 : 1, keys, 2, args, out);
+}
+
+int sg_store_report(struct sg_store *s, const char *account, const char *source,
+                    enum sg_report_kind kind, struct sg_store_state *out)
+{
+    const struct sg_policy *p = s->policy;
+    char akey[SG_KEY_MAX], skey[SG_KEY_MAX];
+    char af[24], aw[24], al[24], sf[24], sw[24], sb[24];
+    const char *keys[2] = { akey, skey };
+    const char *args[8] = { kind == SG_REPORT_FAILURE ? "f" : "s",
+                            af, aw, al, sf, sw, sb, source ? source : "" };
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = build_keys(s, account, source, akey, skey)) != SG_OK)
+        return rc;
+    ms_arg(af, sizeof af, p->account_failures);
+    ms_arg(aw, sizeof aw, p->account_window_ms);
+    ms_arg(al, sizeof al, p->account_lock_ms);
+    ms_arg(sf, sizeof sf, p->source_failures);
+    ms_arg(sw, sizeof sw, p->source_window_ms);
+    ms_arg(sb, sizeof sb, p->source_block_ms);
+    return run_script_guarded(s, &s->report, source ? 2 : 1, keys, 8, args, out);
+}

@@ -1,1 +1,231 @@
-/* placeholder */ typedef int sg_placeholder_t;
+/*
+ * redis_fixture.c - start, stop and query a private redis-server (see .h).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "redis_fixture.h"
+
+#ifndef REDIS_SERVER
+#define REDIS_SERVER "redis-server"
+#endif
+
+static const char *server_path(void)
+{
+    const char *p = getenv("REDIS_SERVER");
+    return p && *p ? p : REDIS_SERVER;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static int ping(const struct sg_redis_fixture *f)
+{
+    redisContext *c = sg_redis_connect(f);
+    redisReply *r;
+    int ok = 0;
+
+    if (!c)
+        return 0;
+    r = redisCommand(c, "PING");
+    ok = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+    if (r)
+        freeReplyObject(r);
+    redisFree(c);
+    return ok;
+}
+
+static int spawn(struct sg_redis_fixture *f)
+{
+    char logfile[320];
+    pid_t pid;
+
+    snprintf(logfile, sizeof logfile, "%s/redis.log", f->dir);
+    pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        return -1;
+    }
+    if (pid == 0) {
+        execl(server_path(), server_path(), "--port", "0", "--unixsocket", f->socket,
+              "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+              "--daemonize", "no", "--dir", f->dir, "--logfile", logfile, (char *)NULL);
+        fprintf(stderr, "redis_fixture: cannot exec %s: %s\n", server_path(), strerror(errno));
+        _exit(127);
+    }
+    f->pid = pid;
+    for (int i = 0; i < 500; i++) {   /* up to 5 s */
+        int status;
+
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            fprintf(stderr, "redis_fixture: %s exited at start (see %s)\n", server_path(), logfile);
+            f->pid = 0;
+            return -1;
+        }
+        if (ping(f))
+            return 0;
+        nap_ms(10);
+    }
+    fprintf(stderr, "redis_fixture: %s did not answer PING in 5 s\n", server_path());
+    sg_redis_stop(f);
+    return -1;
+}
+
+int sg_redis_start(struct sg_redis_fixture *f)
+{
+    const char *tmp = getenv("TMPDIR");
+
+    memset(f, 0, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "%s/sgtest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(f->dir)) {
+        perror("mkdtemp");
+        return -1;
+    }
+    snprintf(f->socket, sizeof f->socket, "%s/redis.sock", f->dir);
+    return spawn(f);
+}
+
+int sg_redis_restart(struct sg_redis_fixture *f)
+{
+    sg_redis_stop(f);
+    return spawn(f);
+}
+
+void sg_redis_stop(struct sg_redis_fixture *f)
+{
+    if (f->pid <= 0)
+        return;
+    kill(f->pid, SIGCONT);
+    kill(f->pid, SIGTERM);
+    waitpid(f->pid, NULL, 0);
+    f->pid = 0;
+    unlink(f->socket);
+}
+
+void sg_redis_pause(struct sg_redis_fixture *f)
+{
+    if (f->pid > 0)
+        kill(f->pid, SIGSTOP);
+}
+
+void sg_redis_resume(struct sg_redis_fixture *f)
+{
+    if (f->pid > 0)
+        kill(f->pid, SIGCONT);
+}
+
+void sg_redis_destroy(struct sg_redis_fixture *f)
+{
+    char path[320];
+
+    sg_redis_stop(f);
+    snprintf(path, sizeof path, "%s/redis.log", f->dir);
+    unlink(path);
+    rmdir(f->dir);
+}
+
+redisContext *sg_redis_connect(const struct sg_redis_fixture *f)
+{
+    struct timeval tv = { 2, 0 };
+    redisContext *c = redisConnectUnixWithTimeout(f->socket, tv);
+
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return NULL;
+    }
+    redisSetTimeout(c, tv);
+    return c;
+}
+
+static redisReply *vcommand(const struct sg_redis_fixture *f, const char *fmt, va_list ap)
+{
+    redisContext *c = sg_redis_connect(f);
+    redisReply *r;
+
+    if (!c)
+        return NULL;
+    r = redisvCommand(c, fmt, ap);
+    redisFree(c);
+    return r;
+}
+
+long long sg_redis_int(const struct sg_redis_fixture *f, const char *fmt, ...)
+{
+    va_list ap;
+    redisReply *r;
+    long long v = -1;
+
+    va_start(ap, fmt);
+    r = vcommand(f, fmt, ap);
+    va_end(ap);
+    if (r && r->type == REDIS_REPLY_INTEGER)
+        v = r->integer;
+    else if (r && r->type == REDIS_REPLY_STRING)
+        v = atoll(r->str);
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
+char *sg_redis_str(const struct sg_redis_fixture *f, const char *fmt, ...)
+{
+    va_list ap;
+    redisReply *r;
+    char *s = NULL;
+
+    va_start(ap, fmt);
+    r = vcommand(f, fmt, ap);
+    va_end(ap);
+    if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS))
+        s = strdup(r->str);
+    if (r)
+        freeReplyObject(r);
+    return s;
+}
+
+void sg_redis_flush(const struct sg_redis_fixture *f)
+{
+    redisContext *c = sg_redis_connect(f);
+    redisReply *r;
+
+    if (!c)
+        return;
+    r = redisCommand(c, "FLUSHALL");
+    if (r)
+        freeReplyObject(r);
+    redisFree(c);
+}
+
+#include "policy.h"
+
+static void print_diag(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "policy: %s\n", msg);
+}
+
+struct sg_policy *sg_fixture_policy(const struct sg_redis_fixture *f, const char *extra)
+{
+    char text[4096];
+    struct sg_policy *p = NULL;
+
+    /* a generous default timeout unless the test sets its own */
+    snprintf(text, sizeof text, "redis = unix:%s\n%s%s\n", f->socket,
+             extra && strstr(extra, "redis_timeout") ? "" : "redis_timeout = 300ms\n",
+             extra ? extra : "");
+    if (sg_policy_load_string("test-policy", text, &p, print_diag, NULL) != 0)
+        return NULL;
+    return p;
+}

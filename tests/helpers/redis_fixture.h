@@ -1,0 +1,50 @@
+/*
+ * redis_fixture.h - a private redis-server for one test program.
+ *
+ * Starts redis-server (REDIS_SERVER in the environment, else the path found
+ * by configure) on a unix socket in a fresh temporary directory, with no
+ * TCP port and no persistence, waits until it answers PING, and stops it by
+ * PID. A server that cannot start is a test failure, never a skip.
+ */
+#ifndef SG_REDIS_FIXTURE_H
+#define SG_REDIS_FIXTURE_H
+
+#include <sys/types.h>
+#include <hiredis/hiredis.h>
+
+struct sg_redis_fixture {
+    char dir[256];      /* temporary directory */
+    char socket[300];   /* unix socket path */
+    pid_t pid;          /* running server, 0 when stopped */
+};
+
+/* Start a server. Returns 0, or -1 after printing why to stderr. */
+int sg_redis_start(struct sg_redis_fixture *f);
+/* Start again on the same socket (after sg_redis_stop). */
+int sg_redis_restart(struct sg_redis_fixture *f);
+/* Stop the server (SIGTERM, wait). Safe to call twice. */
+void sg_redis_stop(struct sg_redis_fixture *f);
+/* Pause / resume the server (SIGSTOP / SIGCONT): a "slow" Redis. */
+void sg_redis_pause(struct sg_redis_fixture *f);
+void sg_redis_resume(struct sg_redis_fixture *f);
+/* Stop and remove the directory. */
+void sg_redis_destroy(struct sg_redis_fixture *f);
+
+/* A direct connection for assertions; NULL on failure. */
+redisContext *sg_redis_connect(const struct sg_redis_fixture *f);
+/* Run a command, return its integer / string reply (caller frees string). */
+long long sg_redis_int(const struct sg_redis_fixture *f, const char *fmt, ...);
+char *sg_redis_str(const struct sg_redis_fixture *f, const char *fmt, ...);
+/* FLUSHALL between tests. */
+void sg_redis_flush(const struct sg_redis_fixture *f);
+
+#endif
+
+#ifndef SG_REDIS_FIXTURE_POLICY
+#define SG_REDIS_FIXTURE_POLICY
+struct sg_policy;
+/* A policy pointing at the fixture's server: "redis = unix:SOCKET" followed
+ * by EXTRA (more "key = value" lines). NULL (after printing the parser's
+ * diagnostics) if it does not parse. */
+struct sg_policy *sg_fixture_policy(const struct sg_redis_fixture *f, const char *extra);
+#endif

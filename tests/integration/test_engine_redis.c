@@ -1,1 +1,393 @@
-/* placeholder */ typedef int sg_placeholder_t;
+/*
+ * test_engine_redis.c - the decision engine against a real redis-server.
+ *
+ * What a front end gets for each attempt: result, SASL and PAM codes, the
+ * log line, whether the password was verified at all, and the Redis state;
+ * with Redis up, stopped and stuck, for each store_failure mode.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sasl/sasl.h>
+#include <security/pam_appl.h>
+
+#include "engine.h"
+#include "redis_fixture.h"
+#include "status.h"
+
+static struct sg_redis_fixture redis;
+
+/* ---- a verifier with one user, counting its calls ---- */
+static int verify_calls;
+static int backend_answer_unavail;
+
+static enum sg_verify verify(void *ctx, const char *account, size_t alen,
+                             const char *password, size_t plen)
+{
+    (void)ctx;
+    verify_calls++;
+    if (backend_answer_unavail)
+        return SG_VERIFY_UNAVAIL;
+    if (alen == 5 && memcmp(account, "alice", 5) == 0 && plen == 6 && memcmp(password, "s3cret", 6) == 0)
+        return SG_VERIFY_OK;
+    return SG_VERIFY_BAD;
+}
+
+/* ---- captured log lines ---- */
+static char lines[64][600];
+static enum sg_log_level levels[64];
+static int nlines;
+
+static void capture(void *ctx, enum sg_log_level lvl, const char *line)
+{
+    (void)ctx;
+    if (nlines < 64) {
+        snprintf(lines[nlines], sizeof lines[0], "%s", line);
+        levels[nlines++] = lvl;
+    }
+}
+
+static const char *last_line(void)
+{
+    return nlines ? lines[nlines - 1] : "";
+}
+
+static struct sg_engine *engine(const char *extra)
+{
+    struct sg_policy *p;
+    struct sg_engine *e;
+
+    sg_redis_flush(&redis);
+    p = sg_fixture_policy(&redis, extra);
+    assert_non_null(p);
+    assert_int_equal(sg_engine_new_from_policy(p, capture, NULL, &e), SG_OK);
+    verify_calls = 0;
+    backend_answer_unavail = 0;
+    nlines = 0;
+    return e;
+}
+
+static enum sg_result attempt(struct sg_engine *e, const char *user, const char *pw,
+                              const char *client, struct sg_decision *d)
+{
+    struct sg_attempt a = { user, strlen(user), pw, strlen(pw), client, "PLAIN" };
+    return sg_engine_decide(e, &a, verify, NULL, d);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return sg_redis_start(&redis);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    sg_redis_destroy(&redis);
+    return 0;
+}
+
+static void test_success_and_bad(void **state)
+{
+    struct sg_engine *e = engine("trusted_networks =");
+    struct sg_decision d;
+
+    (void)state;
+    assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;40000", &d), SG_RESULT_SUCCESS);
+    assert_int_equal(d.sasl_code, SASL_OK);
+    assert_int_equal(d.pam_code, PAM_SUCCESS);
+    assert_string_equal(d.source, "192.0.2.7/32");
+    assert_string_equal(last_line(), "saslguard: result=success account=alice source=192.0.2.7/32 mech=PLAIN");
+    assert_int_equal(levels[nlines - 1], SG_LOG_NOTICE);
+
+    assert_int_equal(attempt(e, "alice", "wrong", "192.0.2.7;40000", &d), SG_RESULT_BAD_CREDENTIALS);
+    assert_int_equal(d.sasl_code, SASL_BADAUTH);
+    assert_int_equal(d.pam_code, PAM_AUTH_ERR);
+    assert_int_equal(d.failures, 1);
+    assert_string_equal(last_line(),
+        "saslguard: result=bad_credentials account=alice source=192.0.2.7/32 mech=PLAIN failures=1");
+    assert_int_equal(levels[nlines - 1], SG_LOG_WARN);
+    assert_int_equal(verify_calls, 2);
+    sg_engine_free(e);
+}
+
+static void test_lockout_refuses_before_verify(void **state)
+{
+    struct sg_engine *e = engine("account_failures = 3\naccount_lock = 15m\ntrusted_networks =");
+    struct sg_decision d;
+
+    (void)state;
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(attempt(e, "alice", "guess", "192.0.2.7;1", &d), SG_RESULT_BAD_CREDENTIALS);
+        assert_int_equal(d.failures, i);
+    }
+    assert_non_null(strstr(last_line(), " failures=3 until="));
+    assert_non_null(strstr(last_line(), " now=locked"));
+    assert_int_equal(verify_calls, 3);
+
+    /* the right password, from anywhere: refused, verifier not called */
+    assert_int_equal(attempt(e, "alice", "s3cret", "198.51.100.1;1", &d), SG_RESULT_LOCKED);
+    assert_int_equal(d.sasl_code, SASL_TRYAGAIN);
+    assert_int_equal(d.pam_code, PAM_MAXTRIES);
+    assert_int_equal(verify_calls, 3);
+    assert_true(d.until_ms > 0);
+    assert_true(strncmp(last_line(),
+        "saslguard: result=locked account=alice source=198.51.100.1/32 mech=PLAIN failures=3 until=20", 92) == 0);
+    assert_non_null(strstr(last_line(), "Z"));
+    sg_engine_free(e);
+}
+
+static void test_unknown_user_locked_alike(void **state)
+{
+    struct sg_engine *e = engine("account_failures = 2\ntrusted_networks =");
+    struct sg_decision d;
+
+    (void)state;
+    assert_int_equal(attempt(e, "nosuchuser", "x", NULL, &d), SG_RESULT_BAD_CREDENTIALS);
+    assert_int_equal(d.sasl_code, SASL_BADAUTH);
+    assert_int_equal(attempt(e, "nosuchuser", "x", NULL, &d), SG_RESULT_BAD_CREDENTIALS);
+    assert_int_equal(attempt(e, "nosuchuser", "x", NULL, &d), SG_RESULT_LOCKED);
+    assert_int_equal(sg_redis_int(&redis, "HGET sg:a:nosuchuser n"), 2);
+    sg_engine_free(e);
+}
+
+static void test_success_clears_failures(void **state)
+{
+    struct sg_engine *e = engine("account_failures = 3");
+    struct sg_decision d;
+
+    (void)state;
+    attempt(e, "alice", "a", NULL, &d);
+    attempt(e, "alice", "b", NULL, &d);
+    assert_int_equal(d.failures, 2);
+    assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
+    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
+    attempt(e, "alice", "c", NULL, &d);
+    assert_int_equal(d.failures, 1);
+    sg_engine_free(e);
+}
+
+static void test_source_throttle_and_trust(void **state)
+{
+    struct sg_engine *e = engine("account_failures = 100\nsource_failures = 3\n"
+                                 "trusted_networks = 10.0.0.0/8");
+    struct sg_decision d;
+    char user[16];
+
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        snprintf(user, sizeof user, "user%d", i);
+        assert_int_equal(attempt(e, user, "x", "203.0.113.5;2000", &d), SG_RESULT_BAD_CREDENTIALS);
+    }
+    assert_int_equal(attempt(e, "alice", "s3cret", "203.0.113.5;2001", &d), SG_RESULT_THROTTLED);
+    assert_int_equal(d.sasl_code, SASL_TRYAGAIN);
+    assert_non_null(strstr(last_line(), "result=throttled account=alice source=203.0.113.5/32"));
+    /* another source is not affected */
+    assert_int_equal(attempt(e, "alice", "s3cret", "203.0.113.6;2001", &d), SG_RESULT_SUCCESS);
+    /* a trusted network is never throttled */
+    for (int i = 0; i < 10; i++) {
+        snprintf(user, sizeof user, "t%d", i);
+        assert_int_equal(attempt(e, user, "x", "10.1.2.3;1", &d), SG_RESULT_BAD_CREDENTIALS);
+    }
+    assert_int_equal(attempt(e, "alice", "s3cret", "10.1.2.3;1", &d), SG_RESULT_SUCCESS);
+    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:s:10.1.2.3/32"), 0);
+    sg_engine_free(e);
+}
+
+static void test_ipv6_prefix_aggregation(void **state)
+{
+    struct sg_engine *e = engine("account_failures = 100\nsource_failures = 2\nipv6_prefix = 64");
+    struct sg_decision d;
+
+    (void)state;
+    attempt(e, "u1", "x", "2001:db8:1:2::1;1", &d);
+    assert_string_equal(d.source, "2001:db8:1:2::/64");
+    attempt(e, "u2", "x", "2001:db8:1:2::ffff;1", &d);
+    assert_int_equal(attempt(e, "alice", "s3cret", "2001:db8:1:2::77;1", &d), SG_RESULT_THROTTLED);
+    assert_int_equal(attempt(e, "alice", "s3cret", "2001:db8:1:3::1;1", &d), SG_RESULT_SUCCESS);
+    /* IPv4-mapped IPv6 counts as IPv4 */
+    attempt(e, "u3", "x", "::ffff:192.0.2.44;1", &d);
+    assert_string_equal(d.source, "192.0.2.44/32");
+    sg_engine_free(e);
+}
+
+static void test_odd_usernames_are_separate(void **state)
+{
+    struct sg_engine *e = engine("account_failures = 2\ntrusted_networks =");
+    static const char *odd[] = { "alice:x", "{alice}", "alice ", "ALICE%3A", "alice\n", "a*", "alice\r\nresult=success" };
+    struct sg_decision d;
+    char big[1001];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        attempt(e, odd[i], "x", NULL, &d);
+        attempt(e, odd[i], "x", NULL, &d);
+        assert_int_equal(attempt(e, odd[i], "x", NULL, &d), SG_RESULT_LOCKED);
+        assert_null(strchr(last_line(), '\n'));
+        assert_null(strchr(last_line(), '\r'));
+    }
+    memset(big, 'z', 1000);
+    big[1000] = '\0';
+    attempt(e, big, "x", NULL, &d);
+    attempt(e, big, "x", NULL, &d);
+    assert_int_equal(attempt(e, big, "x", NULL, &d), SG_RESULT_LOCKED);
+    assert_true(strlen(last_line()) < 300);
+    /* none of them touched alice */
+    assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
+    /* "Alice" is alice: case games do not dodge the lockout */
+    attempt(e, "Alice", "x", NULL, &d);
+    attempt(e, "ALICE", "x", NULL, &d);
+    assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_LOCKED);
+    sg_engine_free(e);
+}
+
+static void test_password_never_logged(void **state)
+{
+    struct sg_engine *e = engine("account_failures = 2\ntrusted_networks =");
+    struct sg_decision d;
+
+    (void)state;
+    attempt(e, "alice", "Tr0ub4dor&3", "192.0.2.1;1", &d);
+    attempt(e, "alice", "Tr0ub4dor&3", "192.0.2.1;1", &d);
+    attempt(e, "alice", "s3cret", "192.0.2.1;1", &d);
+    for (int i = 0; i < nlines; i++) {
+        assert_null(strstr(lines[i], "Tr0ub4dor"));
+        assert_null(strstr(lines[i], "s3cret"));
+    }
+    sg_engine_free(e);
+}
+
+static void test_backend_unavailable_not_counted(void **state)
+{
+    struct sg_engine *e = engine("account_failures = 2");
+    struct sg_decision d;
+
+    (void)state;
+    backend_answer_unavail = 1;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(attempt(e, "alice", "x", NULL, &d), SG_RESULT_BACKEND_UNAVAILABLE);
+        assert_int_equal(d.sasl_code, SASL_UNAVAIL);
+    }
+    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
+    sg_engine_free(e);
+}
+
+static void test_store_down_tempfail(void **state)
+{
+    struct sg_engine *e = engine("store_failure = tempfail");
+    struct sg_decision d;
+
+    (void)state;
+    sg_redis_stop(&redis);
+    assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.1;1", &d), SG_RESULT_STORE_UNAVAILABLE);
+    assert_int_equal(d.sasl_code, SASL_UNAVAIL);
+    assert_int_equal(d.pam_code, PAM_AUTHINFO_UNAVAIL);
+    assert_int_equal(verify_calls, 0);
+    assert_non_null(strstr(last_line(), "result=store_unavailable account=alice"));
+    assert_non_null(strstr(last_line(), "store=down policy=tempfail"));
+    assert_int_equal(sg_redis_restart(&redis), 0);
+    assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.1;1", &d), SG_RESULT_SUCCESS);
+    sg_engine_free(e);
+}
+
+static void test_store_down_open(void **state)
+{
+    struct sg_engine *e = engine("store_failure = open");
+    struct sg_decision d;
+
+    (void)state;
+    sg_redis_stop(&redis);
+    assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
+    assert_non_null(strstr(last_line(), "store=down policy=open"));
+    assert_int_equal(attempt(e, "alice", "wrong", NULL, &d), SG_RESULT_BAD_CREDENTIALS);
+    assert_int_equal(d.sasl_code, SASL_BADAUTH);
+    assert_int_equal(levels[nlines - 1], SG_LOG_WARN);
+    assert_int_equal(verify_calls, 2);
+    assert_int_equal(sg_redis_restart(&redis), 0);
+    sg_engine_free(e);
+}
+
+static void test_store_down_closed(void **state)
+{
+    struct sg_engine *e = engine("store_failure = closed");
+    struct sg_decision d;
+
+    (void)state;
+    sg_redis_stop(&redis);
+    assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_STORE_CLOSED);
+    assert_int_equal(d.sasl_code, SASL_BADAUTH);
+    assert_int_equal(verify_calls, 0);
+    assert_non_null(strstr(last_line(), "store=down policy=closed"));
+    assert_int_equal(sg_redis_restart(&redis), 0);
+    sg_engine_free(e);
+}
+
+static void test_store_stuck_tempfail(void **state)
+{
+    struct sg_engine *e = engine("store_failure = tempfail\nredis_timeout = 150ms");
+    struct sg_decision d;
+
+    (void)state;
+    assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
+    sg_redis_pause(&redis);
+    assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_STORE_UNAVAILABLE);
+    sg_redis_resume(&redis);
+    assert_int_equal(verify_calls, 1);
+    assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
+    sg_engine_free(e);
+}
+
+static void test_config_error(void **state)
+{
+    struct sg_engine *e = NULL;
+    struct sg_decision d;
+    char path[] = "/tmp/sgconf-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f;
+
+    (void)state;
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    fputs("# test\naccount_failures = many\nbogus_key = 1\n", f);
+    fclose(f);
+    nlines = 0;
+    assert_int_equal(sg_engine_new(path, capture, NULL, &e), SG_ECONFIG);
+    assert_null(e);
+    assert_true(nlines >= 2);
+    assert_non_null(strstr(lines[0], ":2: account_failures"));
+    assert_non_null(strstr(lines[1], ":3: bogus_key"));
+    assert_int_equal(levels[0], SG_LOG_ERR);
+    unlink(path);
+    /* no engine: every attempt is refused with a temporary failure */
+    assert_int_equal(attempt(NULL, "alice", "s3cret", NULL, &d), SG_RESULT_CONFIG_ERROR);
+    assert_int_equal(d.sasl_code, SASL_UNAVAIL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_success_and_bad),
+        cmocka_unit_test(test_lockout_refuses_before_verify),
+        cmocka_unit_test(test_unknown_user_locked_alike),
+        cmocka_unit_test(test_success_clears_failures),
+        cmocka_unit_test(test_source_throttle_and_trust),
+        cmocka_unit_test(test_ipv6_prefix_aggregation),
+        cmocka_unit_test(test_odd_usernames_are_separate),
+        cmocka_unit_test(test_password_never_logged),
+        cmocka_unit_test(test_backend_unavailable_not_counted),
+        cmocka_unit_test(test_store_down_tempfail),
+        cmocka_unit_test(test_store_down_open),
+        cmocka_unit_test(test_store_down_closed),
+        cmocka_unit_test(test_store_stuck_tempfail),
+        cmocka_unit_test(test_config_error),
+    };
+    return cmocka_run_group_tests_name("engine_redis", tests, group_setup, group_teardown);
+}

@@ -1,1 +1,399 @@
-/* placeholder */ typedef int sg_placeholder_t;
+/*
+ * test_store_redis.c - the Redis store against a real redis-server.
+ *
+ * Proves the exact counting of store.h's contract: locks after exactly N
+ * failures (also from 8 concurrent processes), window and lock expiry,
+ * clearing on success, source blocking, TTLs on every key, NOSCRIPT
+ * fallback, reconnect after a restart and a bounded wait on a stuck server.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "redis_fixture.h"
+#include "status.h"
+#include "store.h"
+
+static struct sg_redis_fixture redis;
+
+struct ctx {
+    struct sg_policy *policy;
+    struct sg_store *store;
+};
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return sg_redis_start(&redis);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    sg_redis_destroy(&redis);
+    return 0;
+}
+
+static struct ctx *open_ctx(const char *extra)
+{
+    struct ctx *c = calloc(1, sizeof *c);
+
+    assert_non_null(c);
+    sg_redis_flush(&redis);
+    c->policy = sg_fixture_policy(&redis, extra);
+    assert_non_null(c->policy);
+    assert_int_equal(sg_store_open(c->policy, &c->store), SG_OK);
+    return c;
+}
+
+static void close_ctx(struct ctx *c)
+{
+    sg_store_close(c->store);
+    sg_policy_free(c->policy);
+    free(c);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static void fail_once(struct ctx *c, const char *acct, const char *src, struct sg_store_state *st)
+{
+    assert_int_equal(sg_store_report(c->store, acct, src, SG_REPORT_FAILURE, st), SG_OK);
+}
+
+static void test_lock_after_exactly_n(void **state)
+{
+    struct ctx *c = open_ctx("account_failures = 5\naccount_lock = 15m\ntrusted_networks =");
+    struct sg_store_state st;
+
+    (void)state;
+    for (int i = 1; i <= 4; i++) {
+        fail_once(c, "alice", NULL, &st);
+        assert_int_equal(st.failures, i);
+        assert_int_equal(st.state, SG_STATE_ALLOWED);
+    }
+    assert_int_equal(sg_store_check(c->store, "alice", NULL, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_ALLOWED);
+    assert_int_equal(st.failures, 4);
+
+    fail_once(c, "alice", NULL, &st);
+    assert_int_equal(st.failures, 5);
+    assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
+    assert_true(st.until_ms >= st.now_ms + 15 * 60 * 1000 - 5);
+
+    assert_int_equal(sg_store_check(c->store, "alice", NULL, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
+    assert_int_equal(st.failures, 5);
+    /* another account is not touched */
+    assert_int_equal(sg_store_check(c->store, "bob", NULL, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_ALLOWED);
+    assert_int_equal(st.failures, 0);
+    /* the Redis state an admin would look at */
+    assert_int_equal(sg_redis_int(&redis, "HGET sg:a:alice n"), 5);
+    assert_true(sg_redis_int(&redis, "HGET sg:a:alice lu") > 0);
+    close_ctx(c);
+}
+
+struct seen {
+    long failures;
+    int state;
+};
+
+/* 8 processes, 10 failures each, threshold 50: every count 1..80 is seen
+ * exactly once, and the lock starts exactly at 50. */
+static void test_concurrent_exact(void **state)
+{
+    enum { PROCS = 8, EACH = 10, THRESHOLD = 50 };
+    struct ctx *c = open_ctx("account_failures = 50\nsource_failures = 1000\ntrusted_networks =");
+    int fds[2];
+    int seen[PROCS * EACH + 1] = { 0 };
+    struct seen s;
+    pid_t pids[PROCS];
+
+    (void)state;
+    assert_int_equal(pipe(fds), 0);
+    for (int p = 0; p < PROCS; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            struct sg_store *own;
+            struct sg_store_state st;
+
+            close(fds[0]);
+            if (sg_store_open(c->policy, &own) != SG_OK)
+                _exit(2);
+            for (int i = 0; i < EACH; i++) {
+                if (sg_store_report(own, "carol", "192.0.2.1/32", SG_REPORT_FAILURE, &st) != SG_OK)
+                    _exit(3);
+                s.failures = st.failures;
+                s.state = st.state;
+                if (write(fds[1], &s, sizeof s) != (ssize_t)sizeof s)
+                    _exit(4);
+            }
+            sg_store_close(own);
+            _exit(0);
+        }
+    }
+    close(fds[1]);
+    for (int n = 0; n < PROCS * EACH; n++) {
+        assert_int_equal(read(fds[0], &s, sizeof s), (ssize_t)sizeof s);
+        assert_in_range(s.failures, 1, PROCS * EACH);
+        seen[s.failures]++;
+        if (s.failures < THRESHOLD)
+            assert_int_equal(s.state, SG_STATE_ALLOWED);
+        else
+            assert_int_equal(s.state, SG_STATE_ACCOUNT_LOCKED);
+    }
+    close(fds[0]);
+    for (int p = 0; p < PROCS; p++) {
+        int status;
+
+        assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    for (int n = 1; n <= PROCS * EACH; n++)
+        assert_int_equal(seen[n], 1);
+    assert_int_equal(sg_redis_int(&redis, "HGET sg:a:carol n"), PROCS * EACH);
+    assert_int_equal(sg_redis_int(&redis, "HGET sg:s:192.0.2.1/32 n"), PROCS * EACH);
+    close_ctx(c);
+}
+
+static void test_window_expiry(void **state)
+{
+    struct ctx *c = open_ctx("account_failures = 3\naccount_window = 300ms");
+    struct sg_store_state st;
+
+    (void)state;
+    fail_once(c, "dave", NULL, &st);
+    fail_once(c, "dave", NULL, &st);
+    assert_int_equal(st.failures, 2);
+    sleep_ms(400);
+    assert_int_equal(sg_store_check(c->store, "dave", NULL, &st), SG_OK);
+    assert_int_equal(st.failures, 0);
+    fail_once(c, "dave", NULL, &st);
+    assert_int_equal(st.failures, 1);   /* a fresh window, not 3 -> no lock */
+    assert_int_equal(st.state, SG_STATE_ALLOWED);
+    close_ctx(c);
+}
+
+static void test_lock_expiry(void **state)
+{
+    struct ctx *c = open_ctx("account_failures = 2\naccount_window = 10m\naccount_lock = 300ms\naccount_lock_max = 1s");
+    struct sg_store_state st;
+
+    (void)state;
+    fail_once(c, "erin", NULL, &st);
+    fail_once(c, "erin", NULL, &st);
+    assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
+    assert_int_equal(sg_store_check(c->store, "erin", NULL, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
+    sleep_ms(400);
+    assert_int_equal(sg_store_check(c->store, "erin", NULL, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_ALLOWED);
+    /* after a lock, counting starts afresh */
+    fail_once(c, "erin", NULL, &st);
+    assert_int_equal(st.failures, 1);
+    assert_int_equal(st.state, SG_STATE_ALLOWED);
+    close_ctx(c);
+}
+
+static void test_success_clears(void **state)
+{
+    struct ctx *c = open_ctx("account_failures = 5\nsource_failures = 100");
+    struct sg_store_state st;
+
+    (void)state;
+    for (int i = 0; i < 3; i++)
+        fail_once(c, "frank", "198.51.100.7/32", &st);
+    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:frank"), 1);
+    assert_int_equal(sg_store_report(c->store, "frank", "198.51.100.7/32", SG_REPORT_SUCCESS, &st), SG_OK);
+    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:frank"), 0);
+    assert_int_equal(sg_store_check(c->store, "frank", "198.51.100.7/32", &st), SG_OK);
+    assert_int_equal(st.failures, 0);
+    /* a success never launders the source's count */
+    assert_int_equal(st.source_failures, 3);
+    close_ctx(c);
+}
+
+static void test_success_keeps_lock(void **state)
+{
+    struct ctx *c = open_ctx("account_failures = 2");
+    struct sg_store_state st;
+
+    (void)state;
+    fail_once(c, "gina", NULL, &st);
+    fail_once(c, "gina", NULL, &st);
+    assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
+    /* a concurrent attempt that verified before the lock reports success */
+    assert_int_equal(sg_store_report(c->store, "gina", NULL, SG_REPORT_SUCCESS, &st), SG_OK);
+    assert_int_equal(sg_store_check(c->store, "gina", NULL, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
+    assert_int_equal(st.failures, 0);
+    close_ctx(c);
+}
+
+static void test_source_block(void **state)
+{
+    struct ctx *c = open_ctx("account_failures = 100\nsource_failures = 3\nsource_block = 1h");
+    struct sg_store_state st;
+    const char *bad = "203.0.113.9/32", *good = "203.0.113.10/32";
+
+    (void)state;
+    fail_once(c, "u1", bad, &st);
+    fail_once(c, "u2", bad, &st);
+    assert_int_equal(st.state, SG_STATE_ALLOWED);
+    assert_int_equal(st.source_failures, 2);
+    fail_once(c, "u3", bad, &st);
+    assert_int_equal(st.state, SG_STATE_SOURCE_BLOCKED);
+    assert_true(st.until_ms >= st.now_ms + 3600 * 1000 - 5);
+
+    assert_int_equal(sg_store_check(c->store, "someone", bad, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_SOURCE_BLOCKED);
+    assert_int_equal(sg_store_check(c->store, "someone", good, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_ALLOWED);
+    assert_int_equal(sg_store_check(c->store, "someone", NULL, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_ALLOWED);
+    close_ctx(c);
+}
+
+static void test_every_key_has_ttl(void **state)
+{
+    struct ctx *c = open_ctx("account_failures = 2\naccount_window = 15m\naccount_lock = 1h\n"
+                             "account_lock_max = 2h\nsource_window = 10m\nsource_block = 2h\nsource_failures = 2");
+    struct sg_store_state st;
+    long long ttl;
+
+    (void)state;
+    fail_once(c, "hank", "192.0.2.50/32", &st);
+    ttl = sg_redis_int(&redis, "PTTL sg:a:hank");
+    assert_in_range(ttl, 15 * 60 * 1000 - 2000, 15 * 60 * 1000);
+    ttl = sg_redis_int(&redis, "PTTL sg:s:192.0.2.50/32");
+    assert_in_range(ttl, 10 * 60 * 1000 - 2000, 10 * 60 * 1000);
+    fail_once(c, "hank", "192.0.2.50/32", &st);
+    /* locked: the key lives as long as the lock */
+    ttl = sg_redis_int(&redis, "PTTL sg:a:hank");
+    assert_in_range(ttl, 3600 * 1000 - 2000, 3600 * 1000);
+    ttl = sg_redis_int(&redis, "PTTL sg:s:192.0.2.50/32");
+    assert_in_range(ttl, 7200 * 1000 - 2000, 7200 * 1000);
+    close_ctx(c);
+}
+
+static void test_key_prefix(void **state)
+{
+    struct ctx *c = open_ctx("key_prefix = site1");
+    struct sg_store_state st;
+
+    (void)state;
+    fail_once(c, "ivan", "192.0.2.1/32", &st);
+    assert_int_equal(sg_redis_int(&redis, "EXISTS site1:a:ivan"), 1);
+    assert_int_equal(sg_redis_int(&redis, "EXISTS site1:s:192.0.2.1/32"), 1);
+    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:ivan"), 0);
+    close_ctx(c);
+}
+
+static void test_noscript_fallback(void **state)
+{
+    struct ctx *c = open_ctx("account_failures = 5");
+    struct sg_store_state st;
+    char *r;
+
+    (void)state;
+    fail_once(c, "judy", NULL, &st);
+    r = sg_redis_str(&redis, "SCRIPT FLUSH");
+    assert_non_null(r);
+    free(r);
+    fail_once(c, "judy", NULL, &st);   /* NOSCRIPT -> EVAL */
+    assert_int_equal(st.failures, 2);
+    assert_int_equal(sg_store_check(c->store, "judy", NULL, &st), SG_OK);
+    assert_int_equal(st.failures, 2);
+    close_ctx(c);
+}
+
+static void test_reconnect_after_restart(void **state)
+{
+    struct ctx *c = open_ctx("account_failures = 5");
+    struct sg_store_state st;
+
+    (void)state;
+    fail_once(c, "kim", NULL, &st);
+    sg_redis_stop(&redis);
+    assert_int_equal(sg_store_check(c->store, "kim", NULL, &st), SG_ESTORE);
+    assert_non_null(strstr(sg_store_error(c->store), "redis"));
+    assert_int_equal(sg_redis_restart(&redis), 0);
+    /* same store object: reconnects by itself; the restart lost the data */
+    assert_int_equal(sg_store_check(c->store, "kim", NULL, &st), SG_OK);
+    assert_int_equal(st.failures, 0);
+    close_ctx(c);
+}
+
+static void test_stuck_server_times_out(void **state)
+{
+    struct ctx *c = open_ctx("redis_timeout = 200ms");
+    struct sg_store_state st;
+    struct timespec t0, t1;
+    long ms;
+
+    (void)state;
+    assert_int_equal(sg_store_check(c->store, "lee", NULL, &st), SG_OK);   /* connected */
+    sg_redis_pause(&redis);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(sg_store_check(c->store, "lee", NULL, &st), SG_ESTORE);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    sg_redis_resume(&redis);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    /* bounded by redis_timeout, not hanging (generous bound for a busy CI) */
+    assert_true(ms < 3000);
+    assert_non_null(strstr(sg_store_error(c->store), "redis"));
+    /* and usable again once the server answers */
+    assert_int_equal(sg_store_check(c->store, "lee", NULL, &st), SG_OK);
+    close_ctx(c);
+}
+
+static void test_tcp_connection(void **state)
+{
+    /* unreachable TCP endpoint: a refused connect is a store error */
+    struct sg_policy *p = NULL;
+    struct sg_store *s;
+    struct sg_store_state st;
+
+    (void)state;
+    assert_int_equal(sg_policy_load_string("t", "redis = tcp://127.0.0.1:1\n", &p, NULL, NULL), SG_OK);
+    assert_int_equal(sg_store_open(p, &s), SG_OK);
+    assert_int_equal(sg_store_check(s, "x", NULL, &st), SG_ESTORE);
+    assert_non_null(strstr(sg_store_error(s), "connect"));
+    sg_store_close(s);
+    sg_policy_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lock_after_exactly_n),
+        cmocka_unit_test(test_concurrent_exact),
+        cmocka_unit_test(test_window_expiry),
+        cmocka_unit_test(test_lock_expiry),
+        cmocka_unit_test(test_success_clears),
+        cmocka_unit_test(test_success_keeps_lock),
+        cmocka_unit_test(test_source_block),
+        cmocka_unit_test(test_every_key_has_ttl),
+        cmocka_unit_test(test_key_prefix),
+        cmocka_unit_test(test_noscript_fallback),
+        cmocka_unit_test(test_reconnect_after_restart),
+        cmocka_unit_test(test_stuck_server_times_out),
+        cmocka_unit_test(test_tcp_connection),
+    };
+    return cmocka_run_group_tests_name("store_redis", tests, group_setup, group_teardown);
+}
