@@ -26,6 +26,8 @@ int sg_account_key(const char *name, size_t len, char *out, size_t outlen);
  * Hashed ("~...") parts cannot be decoded: SG_EINVAL. */
 int sg_account_key_decode(const char *part, char *out, size_t outlen, size_t *outlen_used);
 
+#define SG_ACCOUNT_PRINTABLE_LEN 260
+
 /* Printable, bounded copy of NAME for logs: non-printables and spaces become
  * \xHH, at most 64 input bytes are shown, then "..." */
 void sg_account_printable(const char *name, size_t len, char *out, size_t outlen);

@@ -118,7 +118,7 @@ static void iso_time(int64_t ms, char *buf, size_t len)
 static void log_decision(const struct sg_engine *e, const struct sg_attempt *a,
                          const struct sg_decision *d, const char *detail)
 {
-    char line[SG_LINE_MAX], name[SG_ACCOUNT_MAX], until[32];
+    char line[SG_LINE_MAX], name[SG_ACCOUNT_PRINTABLE_LEN], until[32];
     size_t n;
 
     sg_account_printable(a->account, a->account_len, name, sizeof name);
@@ -246,7 +246,7 @@ enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
 
     if (sg_store_report(e->store, key, source,
                         v == SG_VERIFY_OK ? SG_REPORT_SUCCESS : SG_REPORT_FAILURE,
-                        &st) != SG_OK) {
+                        sg_result_name(d->result), &st) != SG_OK) {
         char detail[300];
 
         snprintf(detail, sizeof detail, "store=down error=\"%s\" counted=no",

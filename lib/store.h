@@ -17,6 +17,9 @@
  *       n   failures in the current window     ws  window start (ms)
  *       bu  block end (ms)
  *     TTL: until both the window and the block have ended.
+ *   PREFIX:stats       hash, decisions counted by result name ("success",
+ *       "bad_credentials", "locked", ...). The one key without a TTL: its
+ *       size is bounded by the number of result names, not by traffic.
  * ACCOUNT is sg_account_key()'s encoding; SOURCE is sg_prefix_format()'s
  * text ("192.0.2.0/24", "2001:db8::/64").
  */
@@ -55,7 +58,8 @@ const char *sg_store_error(const struct sg_store *s);
 
 /*
  * check: may ACCOUNT (an sg_account_key part) try to log in from SOURCE
- * (a prefix text, or NULL for no source / trusted source)? Changes nothing.
+ * (a prefix text, or NULL for no source / trusted source)? Changes no
+ * lockout state; a refusal is counted in the statistics.
  * Returns SG_OK and fills OUT, or SG_ESTORE.
  */
 int sg_store_check(struct sg_store *s, const char *account, const char *source,
@@ -63,10 +67,11 @@ int sg_store_check(struct sg_store *s, const char *account, const char *source,
 
 /*
  * report: count a failure for ACCOUNT and SOURCE (locking/blocking at the
- * thresholds), or on success clear ACCOUNT's failures. OUT receives the
- * state after the report (state != ALLOWED when this failure locked).
+ * thresholds), or on success clear ACCOUNT's failures; count STAT (a result
+ * name, or NULL) in the statistics. OUT receives the state after the
+ * report (state != ALLOWED when this failure locked).
  */
 int sg_store_report(struct sg_store *s, const char *account, const char *source,
-                    enum sg_report_kind kind, struct sg_store_state *out);
+                    enum sg_report_kind kind, const char *stat, struct sg_store_state *out);
 
 #endif

@@ -303,15 +303,16 @@ static int run_script_guarded(struct sg_store *s, struct sg_script *sc, int nkey
     return rc;
 }
 
-/* Build "PREFIX:a:ACCOUNT" and, if SOURCE, "PREFIX:s:SOURCE". */
+/* Build "PREFIX:a:ACCOUNT", "PREFIX:stats" and, if SOURCE, "PREFIX:s:SOURCE". */
 static int build_keys(const struct sg_store *s, const char *account, const char *source,
-                      char akey[SG_KEY_MAX], char skey[SG_KEY_MAX])
+                      char akey[SG_KEY_MAX], char statkey[SG_KEY_MAX], char skey[SG_KEY_MAX])
 {
     const char *pfx = s->policy->key_prefix;
     int n = snprintf(akey, SG_KEY_MAX, "%s:a:%s", pfx, account);
 
     if (n < 0 || n >= SG_KEY_MAX)
         return SG_EINVAL;
+    snprintf(statkey, SG_KEY_MAX, "%s:stats", pfx);
     if (source) {
         n = snprintf(skey, SG_KEY_MAX, "%s:s:%s", pfx, source);
         if (n < 0 || n >= SG_KEY_MAX)
@@ -328,32 +329,33 @@ static void ms_arg(char *buf, size_t len, uint64_t v)
 int sg_store_check(struct sg_store *s, const char *account, const char *source,
                    struct sg_store_state *out)
 {
-    char akey[SG_KEY_MAX], skey[SG_KEY_MAX], aw[24], sw[24];
-    const char *keys[2] = { akey, skey };
+    char akey[SG_KEY_MAX], statkey[SG_KEY_MAX], skey[SG_KEY_MAX], aw[24], sw[24];
+    const char *keys[3] = { akey, statkey, skey };
     const char *args[2] = { aw, sw };
     int rc;
 
     memset(out, 0, sizeof *out);
-    if ((rc = build_keys(s, account, source, akey, skey)) != SG_OK)
+    if ((rc = build_keys(s, account, source, akey, statkey, skey)) != SG_OK)
         return rc;
     ms_arg(aw, sizeof aw, s->policy->account_window_ms);
     ms_arg(sw, sizeof sw, s->policy->source_window_ms);
-    return run_script_guarded(s, &s->check, source ? 2 : 1, keys, 2, args, out);
+    return run_script_guarded(s, &s->check, source ? 3 : 2, keys, 2, args, out);
 }
 
 int sg_store_report(struct sg_store *s, const char *account, const char *source,
-                    enum sg_report_kind kind, struct sg_store_state *out)
+                    enum sg_report_kind kind, const char *stat, struct sg_store_state *out)
 {
     const struct sg_policy *p = s->policy;
-    char akey[SG_KEY_MAX], skey[SG_KEY_MAX];
+    char akey[SG_KEY_MAX], statkey[SG_KEY_MAX], skey[SG_KEY_MAX];
     char af[24], aw[24], al[24], sf[24], sw[24], sb[24];
-    const char *keys[2] = { akey, skey };
-    const char *args[8] = { kind == SG_REPORT_FAILURE ? "f" : "s",
-                            af, aw, al, sf, sw, sb, source ? source : "" };
+    const char *keys[3] = { akey, statkey, skey };
+    const char *args[9] = { kind == SG_REPORT_FAILURE ? "f" : "s",
+                            af, aw, al, sf, sw, sb, source ? source : "",
+                            stat ? stat : "" };
     int rc;
 
     memset(out, 0, sizeof *out);
-    if ((rc = build_keys(s, account, source, akey, skey)) != SG_OK)
+    if ((rc = build_keys(s, account, source, akey, statkey, skey)) != SG_OK)
         return rc;
     ms_arg(af, sizeof af, p->account_failures);
     ms_arg(aw, sizeof aw, p->account_window_ms);
@@ -361,5 +363,5 @@ int sg_store_report(struct sg_store *s, const char *account, const char *source,
     ms_arg(sf, sizeof sf, p->source_failures);
     ms_arg(sw, sizeof sw, p->source_window_ms);
     ms_arg(sb, sizeof sb, p->source_block_ms);
-    return run_script_guarded(s, &s->report, source ? 2 : 1, keys, 8, args, out);
+    return run_script_guarded(s, &s->report, source ? 3 : 2, keys, 9, args, out);
 }

@@ -1,9 +1,13 @@
 -- check.lua - may this account try to log in from this source? Reads only.
 --
 -- KEYS[1]  account hash (PREFIX:a:ACCOUNT)
--- KEYS[2]  source hash (PREFIX:s:SOURCE), absent when there is no source
+-- KEYS[2]  decision statistics hash (PREFIX:stats)
+-- KEYS[3]  source hash (PREFIX:s:SOURCE), absent when there is no source
 --          or the source is trusted
 -- ARGV[1]  account_window in ms      ARGV[2]  source_window in ms
+--
+-- The lockout state is only read. A refusal is the whole decision, so it
+-- is counted here in the statistics hash (field = result name).
 --
 -- Returns {state, account_failures, source_failures, until_ms, now_ms};
 -- state: 0 allowed, 1 account locked, 2 account disabled (admin, no end),
@@ -31,13 +35,16 @@ elseif lu > now then
 end
 
 local sfail = 0
-if #KEYS >= 2 then
-  local s = redis.call('HMGET', KEYS[2], 'n', 'ws', 'bu')
+if #KEYS >= 3 then
+  local s = redis.call('HMGET', KEYS[3], 'n', 'ws', 'bu')
   sfail = live_count(s[1], s[2], tonumber(ARGV[2]))
   local bu = tonumber(s[3]) or 0
   if state == 0 and bu > now then
     state, untilms = 3, bu
   end
 end
+
+local refusal = ({'locked', 'disabled', 'throttled'})[state]
+if refusal then redis.call('HINCRBY', KEYS[2], refusal, 1) end
 
 return {state, afail, sfail, untilms, now}

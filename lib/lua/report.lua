@@ -1,12 +1,14 @@
 -- report.lua - count a failed login, or clear an account after a success.
 --
 -- KEYS[1]  account hash (PREFIX:a:ACCOUNT)
--- KEYS[2]  source hash (PREFIX:s:SOURCE), absent when there is no source
+-- KEYS[2]  decision statistics hash (PREFIX:stats): HINCRBY ARGV[9]
+-- KEYS[3]  source hash (PREFIX:s:SOURCE), absent when there is no source
 --          or the source is trusted
 -- ARGV[1]  "f" (failure) or "s" (success)
 -- ARGV[2]  account_failures   ARGV[3] account_window ms  ARGV[4] account_lock ms
 -- ARGV[5]  source_failures    ARGV[6] source_window ms   ARGV[7] source_block ms
 -- ARGV[8]  source text for the account's "last failure source" field
+-- ARGV[9]  result name to count in the statistics ("" for none)
 --
 -- Returns {state, account_failures, source_failures, until_ms, now_ms} after
 -- the report, with the states of check.lua. Runs atomically, so thresholds
@@ -59,9 +61,9 @@ if kind == 'f' then
   elseif lu > now then
     state, untilms = 1, lu
   end
-  if #KEYS >= 2 then
+  if #KEYS >= 3 then
     local bu
-    sfail, bu = count_failure(KEYS[2], 'bu', tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]))
+    sfail, bu = count_failure(KEYS[3], 'bu', tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]))
     if state == 0 and bu > now then
       state, untilms = 3, bu
     end
@@ -79,5 +81,7 @@ elseif kind == 's' then
 else
   return redis.error_reply('report.lua: unknown kind')
 end
+
+if ARGV[9] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[9], 1) end
 
 return {state, afail, sfail, untilms, now}

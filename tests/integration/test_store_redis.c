@@ -71,7 +71,7 @@ static void sleep_ms(long ms)
 
 static void fail_once(struct ctx *c, const char *acct, const char *src, struct sg_store_state *st)
 {
-    assert_int_equal(sg_store_report(c->store, acct, src, SG_REPORT_FAILURE, st), SG_OK);
+    assert_int_equal(sg_store_report(c->store, acct, src, SG_REPORT_FAILURE, "bad_credentials", st), SG_OK);
 }
 
 static void test_lock_after_exactly_n(void **state)
@@ -136,7 +136,7 @@ static void test_concurrent_exact(void **state)
             if (sg_store_open(c->policy, &own) != SG_OK)
                 _exit(2);
             for (int i = 0; i < EACH; i++) {
-                if (sg_store_report(own, "carol", "192.0.2.1/32", SG_REPORT_FAILURE, &st) != SG_OK)
+                if (sg_store_report(own, "carol", "192.0.2.1/32", SG_REPORT_FAILURE, NULL, &st) != SG_OK)
                     _exit(3);
                 s.failures = st.failures;
                 s.state = st.state;
@@ -219,7 +219,7 @@ static void test_success_clears(void **state)
     for (int i = 0; i < 3; i++)
         fail_once(c, "frank", "198.51.100.7/32", &st);
     assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:frank"), 1);
-    assert_int_equal(sg_store_report(c->store, "frank", "198.51.100.7/32", SG_REPORT_SUCCESS, &st), SG_OK);
+    assert_int_equal(sg_store_report(c->store, "frank", "198.51.100.7/32", SG_REPORT_SUCCESS, NULL, &st), SG_OK);
     assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:frank"), 0);
     assert_int_equal(sg_store_check(c->store, "frank", "198.51.100.7/32", &st), SG_OK);
     assert_int_equal(st.failures, 0);
@@ -238,7 +238,7 @@ static void test_success_keeps_lock(void **state)
     fail_once(c, "gina", NULL, &st);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
     /* a concurrent attempt that verified before the lock reports success */
-    assert_int_equal(sg_store_report(c->store, "gina", NULL, SG_REPORT_SUCCESS, &st), SG_OK);
+    assert_int_equal(sg_store_report(c->store, "gina", NULL, SG_REPORT_SUCCESS, NULL, &st), SG_OK);
     assert_int_equal(sg_store_check(c->store, "gina", NULL, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
     assert_int_equal(st.failures, 0);
@@ -362,6 +362,24 @@ static void test_stuck_server_times_out(void **state)
     close_ctx(c);
 }
 
+static void test_statistics(void **state)
+{
+    struct ctx *c = open_ctx("account_failures = 2");
+    struct sg_store_state st;
+
+    (void)state;
+    fail_once(c, "mia", NULL, &st);
+    fail_once(c, "mia", NULL, &st);
+    assert_int_equal(sg_store_check(c->store, "mia", NULL, &st), SG_OK);   /* refused: counted */
+    assert_int_equal(sg_store_check(c->store, "other", NULL, &st), SG_OK); /* allowed: not */
+    assert_int_equal(sg_store_report(c->store, "other", NULL, SG_REPORT_SUCCESS, "success", &st), SG_OK);
+    assert_int_equal(sg_redis_int(&redis, "HGET sg:stats bad_credentials"), 2);
+    assert_int_equal(sg_redis_int(&redis, "HGET sg:stats locked"), 1);
+    assert_int_equal(sg_redis_int(&redis, "HGET sg:stats success"), 1);
+    assert_int_equal(sg_redis_int(&redis, "HLEN sg:stats"), 3);
+    close_ctx(c);
+}
+
 static void test_tcp_connection(void **state)
 {
     /* unreachable TCP endpoint: a refused connect is a store error */
@@ -393,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_noscript_fallback),
         cmocka_unit_test(test_reconnect_after_restart),
         cmocka_unit_test(test_stuck_server_times_out),
+        cmocka_unit_test(test_statistics),
         cmocka_unit_test(test_tcp_connection),
     };
     return cmocka_run_group_tests_name("store_redis", tests, group_setup, group_teardown);

@@ -25,7 +25,7 @@
 int __wrap_sg_store_check(struct sg_store *s, const char *account, const char *source,
                           struct sg_store_state *out);
 int __wrap_sg_store_report(struct sg_store *s, const char *account, const char *source,
-                           enum sg_report_kind kind, struct sg_store_state *out);
+                           enum sg_report_kind kind, const char *stat, struct sg_store_state *out);
 
 int __wrap_sg_store_check(struct sg_store *s, const char *account, const char *source,
                           struct sg_store_state *out)
@@ -41,9 +41,10 @@ int __wrap_sg_store_check(struct sg_store *s, const char *account, const char *s
 }
 
 int __wrap_sg_store_report(struct sg_store *s, const char *account, const char *source,
-                           enum sg_report_kind kind, struct sg_store_state *out)
+                           enum sg_report_kind kind, const char *stat, struct sg_store_state *out)
 {
     (void)s;
+    (void)stat;
     (void)account;
     (void)source;
     check_expected(kind);
