@@ -65,6 +65,10 @@ const char *sg_store_error(const struct sg_store *s);
 int sg_store_check(struct sg_store *s, const char *account, const char *source,
                    struct sg_store_state *out);
 
+/* peek: the same answer as check, counting nothing (for admin tools). */
+int sg_store_peek(struct sg_store *s, const char *account, const char *source,
+                  struct sg_store_state *out);
+
 /*
  * report: count a failure for ACCOUNT and SOURCE (locking/blocking at the
  * thresholds), or on success clear ACCOUNT's failures; count STAT (a result

@@ -326,12 +326,12 @@ static void ms_arg(char *buf, size_t len, uint64_t v)
     snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
-int sg_store_check(struct sg_store *s, const char *account, const char *source,
-                   struct sg_store_state *out)
+static int check(struct sg_store *s, const char *account, const char *source,
+                 int count, struct sg_store_state *out)
 {
     char akey[SG_KEY_MAX], statkey[SG_KEY_MAX], skey[SG_KEY_MAX], aw[24], sw[24];
     const char *keys[3] = { akey, statkey, skey };
-    const char *args[2] = { aw, sw };
+    const char *args[3] = { aw, sw, count ? "1" : "0" };
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -339,7 +339,19 @@ int sg_store_check(struct sg_store *s, const char *account, const char *source,
         return rc;
     ms_arg(aw, sizeof aw, s->policy->account_window_ms);
     ms_arg(sw, sizeof sw, s->policy->source_window_ms);
-    return run_script_guarded(s, &s->check, source ? 3 : 2, keys, 2, args, out);
+    return run_script_guarded(s, &s->check, source ? 3 : 2, keys, 3, args, out);
+}
+
+int sg_store_check(struct sg_store *s, const char *account, const char *source,
+                   struct sg_store_state *out)
+{
+    return check(s, account, source, 1, out);
+}
+
+int sg_store_peek(struct sg_store *s, const char *account, const char *source,
+                  struct sg_store_state *out)
+{
+    return check(s, account, source, 0, out);
 }
 
 int sg_store_report(struct sg_store *s, const char *account, const char *source,

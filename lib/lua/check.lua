@@ -5,6 +5,7 @@
 -- KEYS[3]  source hash (PREFIX:s:SOURCE), absent when there is no source
 --          or the source is trusted
 -- ARGV[1]  account_window in ms      ARGV[2]  source_window in ms
+-- ARGV[3]  "1": count a refusal in the statistics; "0": only look
 --
 -- The lockout state is only read. A refusal is the whole decision, so it
 -- is counted here in the statistics hash (field = result name).
@@ -45,6 +46,6 @@ if #KEYS >= 3 then
 end
 
 local refusal = ({'locked', 'disabled', 'throttled'})[state]
-if refusal then redis.call('HINCRBY', KEYS[2], refusal, 1) end
+if refusal and ARGV[3] == '1' then redis.call('HINCRBY', KEYS[2], refusal, 1) end
 
 return {state, afail, sfail, untilms, now}

@@ -372,6 +372,8 @@ static void test_statistics(void **state)
     fail_once(c, "mia", NULL, &st);
     assert_int_equal(sg_store_check(c->store, "mia", NULL, &st), SG_OK);   /* refused: counted */
     assert_int_equal(sg_store_check(c->store, "other", NULL, &st), SG_OK); /* allowed: not */
+    assert_int_equal(sg_store_peek(c->store, "mia", NULL, &st), SG_OK);    /* a look: not */
+    assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
     assert_int_equal(sg_store_report(c->store, "other", NULL, SG_REPORT_SUCCESS, "success", &st), SG_OK);
     assert_int_equal(sg_redis_int(&redis, "HGET sg:stats bad_credentials"), 2);
     assert_int_equal(sg_redis_int(&redis, "HGET sg:stats locked"), 1);
