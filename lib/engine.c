@@ -15,7 +15,9 @@
 #include <time.h>
 
 #include "account_key.h"
+#include "app_password.h"
 #include "engine.h"
+#include "secret.h"
 #include "status.h"
 #include "store.h"
 
@@ -26,6 +28,8 @@ struct sg_engine {
     struct sg_store *store;
     sg_log_fn log;
     void *log_ctx;
+    struct sg_secret secret;
+    int have_secret;   /* app passwords can be verified */
 };
 
 static void emit(const struct sg_engine *e, enum sg_log_level lvl, const char *line)
@@ -62,6 +66,24 @@ int sg_engine_new(const char *path, sg_log_fn log, void *log_ctx, struct sg_engi
     return sg_engine_new_from_policy(p, log, log_ctx, out);
 }
 
+/* Read the HMAC key now: the plugin is initialised as root, before the MTA
+ * drops privileges, so the key may stay readable by root alone. Without it
+ * app passwords cannot match, and accounts that need one cannot log in:
+ * say so once, loudly. */
+static void load_secret(struct sg_engine *e)
+{
+    char err[300], line[SG_LINE_MAX];
+
+    if (e->policy->app_passwords == SG_APP_OFF)
+        return;
+    if (sg_secret_load(e->policy->secret_file, &e->secret, err, sizeof err) == SG_OK) {
+        e->have_secret = 1;
+        return;
+    }
+    snprintf(line, sizeof line, "saslguard: app passwords cannot be verified: %s", err);
+    emit(e, SG_LOG_WARN, line);
+}
+
 int sg_engine_new_from_policy(struct sg_policy *p, sg_log_fn log, void *log_ctx,
                               struct sg_engine **out)
 {
@@ -80,6 +102,7 @@ int sg_engine_new_from_policy(struct sg_policy *p, sg_log_fn log, void *log_ctx,
         sg_engine_free(e);
         return rc;
     }
+    load_secret(e);
     *out = e;
     return SG_OK;
 }
@@ -90,6 +113,7 @@ void sg_engine_free(struct sg_engine *e)
         return;
     sg_store_close(e->store);
     sg_policy_free(e->policy);
+    sg_secret_wipe(&e->secret);
     free(e);
 }
 
@@ -204,13 +228,69 @@ static enum sg_result decide_without_store(struct sg_engine *e, const struct sg_
     return d->result;
 }
 
+/* The app-password digest of the presented password, when it has the shape
+ * of one (16 letters, blanks and dashes aside); "" otherwise. */
+static void app_digest(const struct sg_engine *e, const struct sg_attempt *a,
+                       const char *key, char hex[SG_DIGEST_HEX])
+{
+    char letters[SG_APP_PASSWORD_LEN + 1];
+
+    hex[0] = '\0';
+    if (!e->have_secret
+        || sg_app_password_normalize(a->password, a->password_len, letters) != SG_OK)
+        return;
+    if (sg_app_password_digest(&e->secret, key, letters, hex) != SG_OK)
+        hex[0] = '\0';
+    sg_secret_wipe_buffer(letters, sizeof letters);
+}
+
+/* The check found the password among the account's app passwords. */
+static enum sg_result decide_app_password(struct sg_engine *e, const struct sg_attempt *a,
+                                          const struct sg_store_state *st,
+                                          struct sg_decision *d)
+{
+    static const char *const why[] = { "", "", "revoked", "expired" };
+    char detail[96];
+
+    if (st->app_match == SG_APP_OK) {
+        sg_decision_set(d, SG_RESULT_SUCCESS);
+        snprintf(detail, sizeof detail, "credential=app_password label=%s", st->app_label);
+    } else {
+        /* a stale device: refused, and not the owner's fault to count */
+        sg_decision_set(d, SG_RESULT_REVOKED_CREDENTIAL);
+        snprintf(detail, sizeof detail, "label=%s reason=%s", st->app_label, why[st->app_match]);
+    }
+    log_decision(e, a, d, detail);
+    return d->result;
+}
+
+/* The primary password was right, but the account may only use app
+ * passwords: refuse without counting a failure. */
+static enum sg_result decide_app_password_required(struct sg_engine *e, const struct sg_attempt *a,
+                                                   const char *key, const char *source,
+                                                   struct sg_decision *d)
+{
+    struct sg_store_state st;
+
+    sg_decision_set(d, SG_RESULT_APP_PASSWORD_REQUIRED);
+    if (e->policy->mfa_primary_password == SG_MFA_REFUSE)
+        d->sasl_code = sg_result_sasl_code(SG_RESULT_BAD_CREDENTIALS);
+    if (sg_store_report(e->store, key, source, SG_REPORT_NEUTRAL,
+                        sg_result_name(d->result), &st) != SG_OK)
+        log_decision(e, a, d, "store=down counted=no");
+    else
+        log_decision(e, a, d, NULL);
+    return d->result;
+}
+
 enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
                                 sg_verify_fn verify, void *vctx, struct sg_decision *d)
 {
-    char key[SG_ACCOUNT_KEY_LEN];
+    char key[SG_ACCOUNT_KEY_LEN], digest[SG_DIGEST_HEX];
     const char *source;
     struct sg_store_state st;
     enum sg_verify v;
+    int needs_app_password;
 
     memset(d, 0, sizeof *d);
     if (!e) {
@@ -226,7 +306,8 @@ enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
         return d->result;
     }
 
-    if (sg_store_check(e->store, key, source, &st) != SG_OK)
+    app_digest(e, a, key, digest);
+    if (sg_store_check(e->store, key, source, digest, &st) != SG_OK)
         return decide_without_store(e, a, verify, vctx, d);
     d->failures = st.failures;
     if (st.state != SG_STATE_ALLOWED) {
@@ -236,6 +317,10 @@ enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
         log_decision(e, a, d, NULL);
         return d->result;
     }
+    if (st.app_match != SG_APP_NONE) {
+        d->failures = 0;
+        return decide_app_password(e, a, &st, d);
+    }
 
     v = verify(vctx, a->account, a->account_len, a->password, a->password_len);
     sg_decision_set(d, from_verify(v));
@@ -243,6 +328,10 @@ enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
         log_decision(e, a, d, NULL);    /* not the client's fault: not counted */
         return d->result;
     }
+    needs_app_password = e->policy->app_passwords == SG_APP_REQUIRED
+                         || (e->policy->app_passwords == SG_APP_PER_ACCOUNT && st.mfa);
+    if (v == SG_VERIFY_OK && needs_app_password)
+        return decide_app_password_required(e, a, key, source, d);
 
     if (sg_store_report(e->store, key, source,
                         v == SG_VERIFY_OK ? SG_REPORT_SUCCESS : SG_REPORT_FAILURE,

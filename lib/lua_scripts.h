@@ -7,5 +7,6 @@
 
 extern const char sg_lua_check[];
 extern const char sg_lua_report[];
+extern const char sg_lua_admin[];
 
 #endif

@@ -66,7 +66,7 @@ enum key_id {
     K_SOURCE_FAILURES, K_SOURCE_WINDOW, K_SOURCE_BLOCK,
     K_IPV4_PREFIX, K_IPV6_PREFIX, K_SPRAY_ACCOUNTS, K_TRUSTED_NETWORKS,
     K_FAMILIAR_SOURCES, K_STORE_FAILURE, K_APP_PASSWORDS, K_KEY_PREFIX,
-    K_PASSWORD_SOURCE, K_SECRET_FILE,
+    K_PASSWORD_SOURCE, K_SECRET_FILE, K_MFA_PRIMARY_PASSWORD,
     K_COUNT
 };
 
@@ -476,6 +476,19 @@ static int set_app_passwords(const struct item *it, struct sg_policy *p)
     return SG_OK;
 }
 
+static int set_mfa_primary_password(const struct item *it, struct sg_policy *p)
+{
+    static const struct choice c[] = {
+        { "explain", SG_MFA_EXPLAIN }, { "refuse", SG_MFA_REFUSE },
+    };
+    int v;
+
+    if (choose(it, c, 2, "explain or refuse", &v) != SG_OK)
+        return SG_ECONFIG;
+    p->mfa_primary_password = (enum sg_mfa_reply)v;
+    return SG_OK;
+}
+
 /* Every Redis key starts with it: keep it short and free of separators. */
 static int set_key_prefix(const struct item *it, struct sg_policy *p)
 {
@@ -552,6 +565,8 @@ static const struct key_def keys[K_COUNT] = {
     [K_PASSWORD_SOURCE] = { "password_source", .set = set_password_source, .def = "sasl" },
     [K_SECRET_FILE] = { "secret_file", .set = set_path, .offset = OFF(secret_file),
         .def = "/etc/saslguard/secret" },
+    [K_MFA_PRIMARY_PASSWORD] = { "mfa_primary_password", .set = set_mfa_primary_password,
+        .def = "explain" },
 };
 
 /* ---------------------------------------------------------------- parsing */

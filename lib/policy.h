@@ -22,6 +22,9 @@ enum sg_redis_kind { SG_REDIS_UNIX, SG_REDIS_TCP };
 enum sg_store_failure { SG_FAIL_TEMPFAIL, SG_FAIL_OPEN, SG_FAIL_CLOSED };
 enum sg_app_passwords { SG_APP_PER_ACCOUNT, SG_APP_REQUIRED, SG_APP_OFF };
 enum sg_password_source { SG_PWSRC_SASL, SG_PWSRC_FILE };
+/* The reply to a correct primary password on an account that needs an app
+ * password: say so (SASL_NOUSERPASS), or a plain authentication failure. */
+enum sg_mfa_reply { SG_MFA_EXPLAIN, SG_MFA_REFUSE };
 
 /* Durations are kept in milliseconds. */
 struct sg_policy {
@@ -57,6 +60,7 @@ struct sg_policy {
     enum sg_password_source password_source;
     char *password_file;         /* SG_PWSRC_FILE */
     char *secret_file;
+    enum sg_mfa_reply mfa_primary_password;
 
     char *path;                  /* the file this policy came from */
 };

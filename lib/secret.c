@@ -145,3 +145,8 @@ void sg_secret_wipe(struct sg_secret *s)
 {
     OPENSSL_cleanse(s, sizeof *s);
 }
+
+void sg_secret_wipe_buffer(void *buf, size_t len)
+{
+    OPENSSL_cleanse(buf, len);
+}

@@ -45,4 +45,7 @@ int sg_secret_equal(const void *a, const void *b, size_t len);
 /* Wipe the key from memory. */
 void sg_secret_wipe(struct sg_secret *s);
 
+/* Wipe any buffer that held a secret or password (not optimised away). */
+void sg_secret_wipe_buffer(void *buf, size_t len);
+
 #endif

@@ -12,11 +12,21 @@
  *       n   failures in the current window     ws  window start (ms)
  *       lu  lock end (ms); -1 = locked by an admin until unlocked
  *       lt  last failure time (ms)             ls  last failure source
- *     TTL: until both the window and the lock have ended.
+ *       lvl escalation level (a later issue; admin tools show it if present)
+ *     TTL: until both the window and the lock have ended. An admin lock
+ *     (lua/admin.lua) sets lu to -1 and drops the TTL, or sets lu to now +
+ *     its length with a TTL that covers it.
  *   PREFIX:s:SOURCE    hash, one per client source prefix with failures
  *       n   failures in the current window     ws  window start (ms)
  *       bu  block end (ms)
  *     TTL: until both the window and the block have ended.
+ *   PREFIX:u:ACCOUNT   hash, the account's settings, kept until an admin
+ *       changes them (configuration, not counters: no TTL)
+ *       mfa       "1": two-factor account, needs app passwords
+ *       p:LABEL   one app password: v1|STATE|DIGEST|CREATED|EXPIRES|
+ *                 LASTUSE|LASTSOURCE|REVOKED (STATE a or r; times in ms);
+ *                 DIGEST is the keyed HMAC of app_password.h, never the
+ *                 password; revoked records are dropped after 90 days
  *   PREFIX:stats       hash, decisions counted by result name ("success",
  *       "bad_credentials", "locked", ...). The one key without a TTL: its
  *       size is bounded by the number of result names, not by traffic.
@@ -38,15 +48,33 @@ enum sg_check_state {
     SG_STATE_SOURCE_BLOCKED     /* source blocked until until_ms */
 };
 
+/* What check found about the presented password's app-password digest. */
+enum sg_app_match {
+    SG_APP_NONE = 0,     /* no app password of the account matches */
+    SG_APP_OK,           /* an active one: the login succeeded */
+    SG_APP_REVOKED,      /* a revoked one (kept 90 days to say so) */
+    SG_APP_EXPIRED       /* one past its expiry */
+};
+
+#define SG_REVOKED_KEEP_MS (90ULL * 86400 * 1000)
+#define SG_STORE_LABEL_MAX 32
+
 struct sg_store_state {
     enum sg_check_state state;
     long failures;          /* account failures in the current window */
     long source_failures;   /* source failures in the current window */
     int64_t until_ms;       /* end of lock/block (epoch ms), 0 if none */
     int64_t now_ms;         /* Redis server time of the answer */
+    int mfa;                /* check only: the account needs app passwords */
+    enum sg_app_match app_match;            /* check only */
+    char app_label[SG_STORE_LABEL_MAX + 1]; /* check only: which app password */
 };
 
-enum sg_report_kind { SG_REPORT_FAILURE, SG_REPORT_SUCCESS };
+enum sg_report_kind {
+    SG_REPORT_FAILURE,   /* count a failure */
+    SG_REPORT_SUCCESS,   /* clear the account's failures */
+    SG_REPORT_NEUTRAL    /* change nothing; only count the statistic */
+};
 
 /* Prepare a store for policy P (kept by reference; must outlive the store).
  * Does not connect. */
@@ -56,16 +84,24 @@ void sg_store_close(struct sg_store *s);
 /* Last error text (connect/command failure), for logs. */
 const char *sg_store_error(const struct sg_store *s);
 
+/* The same error in two parts, for tools that word their own message:
+ * STEP is what failed ("connect", "AUTH", "command"...), DETAIL the reason
+ * ("Connection refused"); both "" when there was no error. */
+void sg_store_error_parts(const struct sg_store *s, const char **step, const char **detail);
+
 /*
  * check: may ACCOUNT (an sg_account_key part) try to log in from SOURCE
- * (a prefix text, or NULL for no source / trusted source)? Changes no
- * lockout state; a refusal is counted in the statistics.
- * Returns SG_OK and fills OUT, or SG_ESTORE.
+ * (a prefix text, or NULL for no source / trusted source)? When allowed and
+ * APP_DIGEST (or NULL) matches one of the account's active app passwords,
+ * that is a successful login, recorded here (last use, failures cleared).
+ * Changes no lockout state otherwise; refusals are counted in the
+ * statistics. Returns SG_OK and fills OUT, or SG_ESTORE.
  */
 int sg_store_check(struct sg_store *s, const char *account, const char *source,
-                   struct sg_store_state *out);
+                   const char *app_digest, struct sg_store_state *out);
 
-/* peek: the same answer as check, counting nothing (for admin tools). */
+/* peek: the same answer as check, counting nothing (for admin tools).
+ * ACCOUNT may be NULL to ask about SOURCE alone. */
 int sg_store_peek(struct sg_store *s, const char *account, const char *source,
                   struct sg_store_state *out);
 

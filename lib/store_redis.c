@@ -33,10 +33,10 @@
 #include "lua_scripts.h"
 #include "status.h"
 #include "store.h"
+#include "store_internal.h"
 
 #define SG_SHA1_HEX 41
 #define SG_REDIS_PASSWORD_MAX 512
-#define SG_KEY_MAX 1024
 
 struct sg_script {
     const char *text;
@@ -48,7 +48,10 @@ struct sg_store {
     redisContext *ctx;
     struct sg_script check;
     struct sg_script report;
+    struct sg_script admin;
     char error[256];
+    const char *error_step;     /* "connect", "AUTH", "command", ... */
+    char error_detail[200];     /* "Connection refused" */
 };
 
 static int script_init(struct sg_script *sc, const char *text)
@@ -73,7 +76,8 @@ int sg_store_open(const struct sg_policy *p, struct sg_store **out)
         return SG_ENOMEM;
     s->policy = p;
     if (script_init(&s->check, sg_lua_check) != SG_OK
-        || script_init(&s->report, sg_lua_report) != SG_OK) {
+        || script_init(&s->report, sg_lua_report) != SG_OK
+        || script_init(&s->admin, sg_lua_admin) != SG_OK) {
         free(s);
         return SG_ENOMEM;
     }
@@ -102,9 +106,18 @@ const char *sg_store_error(const struct sg_store *s)
     return s->error[0] ? s->error : "no error";
 }
 
+void sg_store_error_parts(const struct sg_store *s, const char **step, const char **detail)
+{
+    *step = s->error[0] && s->error_step ? s->error_step : "";
+    *detail = s->error[0] ? s->error_detail : "";
+}
+
+/* WHAT must be a string constant: it is kept by reference. */
 static int fail(struct sg_store *s, const char *what, const char *detail)
 {
     snprintf(s->error, sizeof s->error, "redis %s: %s", what, detail ? detail : "failed");
+    s->error_step = what;
+    snprintf(s->error_detail, sizeof s->error_detail, "%s", detail ? detail : "failed");
     drop(s);
     return SG_ESTORE;
 }
@@ -191,14 +204,16 @@ static int connect_store(struct sg_store *s)
     return SG_OK;
 }
 
-/* Parse {state, failures, source_failures, until, now}. */
+/* Parse {state, failures, source_failures, until, now[, mfa, match, label]}. */
 static int parse_state(struct sg_store *s, const redisReply *r, struct sg_store_state *out)
 {
-    long long v[5];
+    long long v[7];
+    size_t n;
 
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 5)
+    if (r->type != REDIS_REPLY_ARRAY || (r->elements != 5 && r->elements != 8))
         return fail(s, "reply", "unexpected shape");
-    for (size_t i = 0; i < 5; i++) {
+    n = r->elements == 8 ? 7 : 5;
+    for (size_t i = 0; i < n; i++) {
         if (r->element[i]->type != REDIS_REPLY_INTEGER)
             return fail(s, "reply", "non-integer field");
         v[i] = r->element[i]->integer;
@@ -210,23 +225,36 @@ static int parse_state(struct sg_store *s, const redisReply *r, struct sg_store_
     out->source_failures = (long)v[2];
     out->until_ms = v[3];
     out->now_ms = v[4];
+    if (n == 7) {
+        const redisReply *label = r->element[7];
+
+        if ((v[5] != 0 && v[5] != 1) || v[6] < SG_APP_NONE || v[6] > SG_APP_EXPIRED
+            || label->type != REDIS_REPLY_STRING || label->len > SG_STORE_LABEL_MAX)
+            return fail(s, "reply", "value out of range");
+        out->mfa = (int)v[5];
+        out->app_match = (enum sg_app_match)v[6];
+        memcpy(out->app_label, label->str, label->len);
+        out->app_label[label->len] = '\0';
+    }
     return SG_OK;
 }
 
 /*
  * EVALSHA SCRIPT with KEYS and ARGS; EVAL once on NOSCRIPT. ARGV layout:
- * EVALSHA sha nkeys key... arg...
+ * EVALSHA sha nkeys key... arg... On SG_OK *OUT is a reply that is not an
+ * error (the caller frees it).
  */
-static int run_script(struct sg_store *s, struct sg_script *sc, int nkeys,
-                      const char **keys, int nargs, const char **args,
-                      struct sg_store_state *out)
+static int eval_script(struct sg_store *s, struct sg_script *sc, int nkeys,
+                       const char **keys, int nargs, const char **args,
+                       redisReply **out)
 {
     const char *argv[2 + 1 + 2 + 16];
     char nk[8];
     redisReply *r;
     int argc = 0, rc;
 
-    if (nkeys + nargs > 18)
+    *out = NULL;
+    if (nkeys < 0 || nargs < 0 || nkeys + nargs > 18)
         return SG_EINVAL;
     if ((rc = connect_store(s)) != SG_OK)
         return rc;
@@ -255,6 +283,19 @@ static int run_script(struct sg_store *s, struct sg_script *sc, int nkeys,
         freeReplyObject(r);
         return fail(s, "script", detail);
     }
+    *out = r;
+    return SG_OK;
+}
+
+static int run_script(struct sg_store *s, struct sg_script *sc, int nkeys,
+                      const char **keys, int nargs, const char **args,
+                      struct sg_store_state *out)
+{
+    redisReply *r;
+    int rc = eval_script(s, sc, nkeys, keys, nargs, args, &r);
+
+    if (rc != SG_OK)
+        return rc;
     rc = parse_state(s, r, out);
     freeReplyObject(r);
     return rc;
@@ -303,6 +344,74 @@ static int run_script_guarded(struct sg_store *s, struct sg_script *sc, int nkey
     return rc;
 }
 
+/* ---- internal interface for the admin operations (store_internal.h) ---- */
+
+const struct sg_policy *sg_store_policy(const struct sg_store *s)
+{
+    return s->policy;
+}
+
+int sg_store_key(const struct sg_store *s, const char *type, const char *part,
+                 char *buf, size_t len)
+{
+    int n = part ? snprintf(buf, len, "%s:%s:%s", s->policy->key_prefix, type, part)
+                 : snprintf(buf, len, "%s:%s", s->policy->key_prefix, type);
+
+    if (n < 0 || (size_t)n >= len) {
+        if (len)
+            buf[0] = '\0';
+        return SG_EINVAL;
+    }
+    return SG_OK;
+}
+
+int sg_store_bad_reply(struct sg_store *s, const char *detail)
+{
+    return fail(s, "reply", detail);
+}
+
+int sg_store_command(struct sg_store *s, int argc, const char **argv, redisReply **out)
+{
+    struct sigpipe_guard g;
+    redisReply *r = NULL;
+    int rc;
+
+    *out = NULL;
+    if (argc < 1)
+        return SG_EINVAL;
+    sigpipe_block(&g);
+    if ((rc = connect_store(s)) == SG_OK) {
+        r = redisCommandArgv(s->ctx, argc, argv, NULL);
+        if (!r) {
+            rc = fail(s, "command", s->ctx->errstr[0] ? s->ctx->errstr : "no reply");
+        } else if (r->type == REDIS_REPLY_ERROR) {
+            char detail[160];
+
+            snprintf(detail, sizeof detail, "%s", r->str);
+            freeReplyObject(r);
+            r = NULL;
+            rc = fail(s, "command", detail);
+        }
+    }
+    sigpipe_restore(&g);
+    *out = r;
+    return rc;
+}
+
+int sg_store_eval(struct sg_store *s, enum sg_script_id id, int nkeys, const char **keys,
+                  int nargs, const char **args, redisReply **out)
+{
+    struct sg_script *sc = id == SG_SCRIPT_CHECK ? &s->check
+                         : id == SG_SCRIPT_REPORT ? &s->report : &s->admin;
+    struct sigpipe_guard g;
+    int rc;
+
+    sigpipe_block(&g);
+    rc = eval_script(s, sc, nkeys, keys, nargs, args, out);
+    sigpipe_restore(&g);
+    return rc;
+}
+
 /* Build "PREFIX:a:ACCOUNT", "PREFIX:stats" and, if SOURCE, "PREFIX:s:SOURCE". */
 static int build_keys(const struct sg_store *s, const char *account, const char *source,
                       char akey[SG_KEY_MAX], char statkey[SG_KEY_MAX], char skey[SG_KEY_MAX])
@@ -327,31 +436,39 @@ static void ms_arg(char *buf, size_t len, uint64_t v)
 }
 
 static int check(struct sg_store *s, const char *account, const char *source,
-                 int count, struct sg_store_state *out)
+                 const char *app_digest, int attempt, struct sg_store_state *out)
 {
-    char akey[SG_KEY_MAX], statkey[SG_KEY_MAX], skey[SG_KEY_MAX], aw[24], sw[24];
-    const char *keys[3] = { akey, statkey, skey };
-    const char *args[3] = { aw, sw, count ? "1" : "0" };
+    char akey[SG_KEY_MAX], statkey[SG_KEY_MAX], skey[SG_KEY_MAX], ukey[SG_KEY_MAX];
+    char aw[24], sw[24], keep[24];
+    const char *keys[4] = { akey, statkey, ukey, skey };
+    const char *args[6] = { aw, sw, attempt ? "1" : "0", app_digest ? app_digest : "",
+                            source ? source : "", keep };
     int rc;
 
     memset(out, 0, sizeof *out);
     if ((rc = build_keys(s, account, source, akey, statkey, skey)) != SG_OK)
         return rc;
+    rc = snprintf(ukey, SG_KEY_MAX, "%s:u:%s", s->policy->key_prefix, account);
+    if (rc < 0 || rc >= SG_KEY_MAX)
+        return SG_EINVAL;
     ms_arg(aw, sizeof aw, s->policy->account_window_ms);
     ms_arg(sw, sizeof sw, s->policy->source_window_ms);
-    return run_script_guarded(s, &s->check, source ? 3 : 2, keys, 3, args, out);
+    ms_arg(keep, sizeof keep, SG_REVOKED_KEEP_MS);
+    return run_script_guarded(s, &s->check, source ? 4 : 3, keys, 6, args, out);
 }
 
 int sg_store_check(struct sg_store *s, const char *account, const char *source,
-                   struct sg_store_state *out)
+                   const char *app_digest, struct sg_store_state *out)
 {
-    return check(s, account, source, 1, out);
+    return check(s, account, source, app_digest, 1, out);
 }
 
 int sg_store_peek(struct sg_store *s, const char *account, const char *source,
                   struct sg_store_state *out)
 {
-    return check(s, account, source, 0, out);
+    /* No account: "PREFIX:a:" is nobody's key (sg_account_key never yields
+     * an empty part), so only SOURCE can refuse. */
+    return check(s, account ? account : "", source, NULL, 0, out);
 }
 
 int sg_store_report(struct sg_store *s, const char *account, const char *source,
@@ -361,7 +478,8 @@ int sg_store_report(struct sg_store *s, const char *account, const char *source,
     char akey[SG_KEY_MAX], statkey[SG_KEY_MAX], skey[SG_KEY_MAX];
     char af[24], aw[24], al[24], sf[24], sw[24], sb[24];
     const char *keys[3] = { akey, statkey, skey };
-    const char *args[9] = { kind == SG_REPORT_FAILURE ? "f" : "s",
+    static const char *const kinds[] = { "f", "s", "n" };
+    const char *args[9] = { kinds[kind],
                             af, aw, al, sf, sw, sb, source ? source : "",
                             stat ? stat : "" };
     int rc;

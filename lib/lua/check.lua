@@ -1,28 +1,55 @@
--- check.lua - may this account try to log in from this source? Reads only.
+-- check.lua - may this account try to log in from this source, and is the
+-- password one of its app passwords? One round trip for both.
 --
 -- KEYS[1]  account hash (PREFIX:a:ACCOUNT)
 -- KEYS[2]  decision statistics hash (PREFIX:stats)
--- KEYS[3]  source hash (PREFIX:s:SOURCE), absent when there is no source
+-- KEYS[3]  account settings hash (PREFIX:u:ACCOUNT): mfa flag, app passwords
+-- KEYS[4]  source hash (PREFIX:s:SOURCE), absent when there is no source
 --          or the source is trusted
 -- ARGV[1]  account_window in ms      ARGV[2]  source_window in ms
--- ARGV[3]  "1": count a refusal in the statistics; "0": only look
+-- ARGV[3]  "1": a login attempt (count, record use); "0": only look
+-- ARGV[4]  app-password digest of the presented password, "" for none
+-- ARGV[5]  source text, recorded as an app password's last use source
+-- ARGV[6]  how long revoked app passwords are remembered, ms
 --
--- The lockout state is only read. A refusal is the whole decision, so it
--- is counted here in the statistics hash (field = result name).
+-- The lockout state is only read. A refusal, or a verdict reached here on
+-- an app password, is the whole decision: it is counted in the statistics
+-- hash (field = result name), and an app-password success clears the
+-- account's failures here, so such a login costs this one round trip.
 --
--- Returns {state, account_failures, source_failures, until_ms, now_ms};
+-- Returns {state, account_failures, source_failures, until_ms, now_ms,
+--          mfa, app_match, app_label}
 -- state: 0 allowed, 1 account locked, 2 account disabled (admin, no end),
 --        3 source blocked.
+-- mfa: 1 if the account has two-factor authentication (needs app passwords).
+-- app_match: 0 no match, 1 an active app password (login succeeded),
+--            2 a revoked one, 3 an expired one; app_label names it.
 -- Time is the Redis server's, so every mail server of a site agrees.
+--
+-- App password record, field "p:LABEL" (active) or "r:LABEL:REVOKED_MS"
+-- (revoked) of the settings hash:
+--   v1|STATE|DIGEST|CREATED|EXPIRES|LASTUSE|LASTSOURCE|REVOKED
+-- STATE a (active) or r (revoked); times in ms, 0 for none.
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local attempt = ARGV[3] == '1'
 
 -- Failures still inside their window (a window starts at its first failure).
 local function live_count(n, ws, window)
   n, ws = tonumber(n) or 0, tonumber(ws) or 0
   if ws + window <= now then return 0 end
   return n
+end
+
+-- Compare two hex digests without an early exit on the first difference.
+local function same_digest(a, b)
+  if #a ~= #b then return false end
+  local diff = 0
+  for i = 1, #a do
+    diff = bit.bor(diff, bit.bxor(string.byte(a, i), string.byte(b, i)))
+  end
+  return diff == 0
 end
 
 local state, untilms = 0, 0
@@ -36,8 +63,8 @@ elseif lu > now then
 end
 
 local sfail = 0
-if #KEYS >= 3 then
-  local s = redis.call('HMGET', KEYS[3], 'n', 'ws', 'bu')
+if #KEYS >= 4 then
+  local s = redis.call('HMGET', KEYS[4], 'n', 'ws', 'bu')
   sfail = live_count(s[1], s[2], tonumber(ARGV[2]))
   local bu = tonumber(s[3]) or 0
   if state == 0 and bu > now then
@@ -45,7 +72,54 @@ if #KEYS >= 3 then
   end
 end
 
-local refusal = ({'locked', 'disabled', 'throttled'})[state]
-if refusal and ARGV[3] == '1' then redis.call('HINCRBY', KEYS[2], refusal, 1) end
+local mfa = (redis.call('HGET', KEYS[3], 'mfa') == '1') and 1 or 0
+local match, label = 0, ''
+local digest = ARGV[4]
+if state == 0 and digest ~= '' then
+  -- Every record is compared, matching or not, so the time taken does not
+  -- tell which record (or whether any) matched.
+  local all = redis.call('HGETALL', KEYS[3])
+  local keep = tonumber(ARGV[6])
+  for i = 1, #all, 2 do
+    local field, rec = all[i], all[i + 1]
+    local kind = string.sub(field, 1, 2)
+    if kind == 'p:' or kind == 'r:' then
+      local st, d, created, expires, lastuse, lastsrc, revoked =
+        string.match(rec, '^v1|(%a)|(%x+)|(%d+)|(%d+)|(%d+)|([^|]*)|(%d+)$')
+      if st then
+        revoked, expires = tonumber(revoked), tonumber(expires)
+        if same_digest(d, digest) and match == 0 then
+          label = string.match(field, '^..([^:]*)')
+          if st == 'r' then
+            match = 2
+          elseif expires > 0 and expires <= now then
+            match = 3
+          else
+            match = 1
+            if attempt then
+              redis.call('HSET', KEYS[3], field, table.concat(
+                {'v1', st, d, created, expires, now, ARGV[5], revoked}, '|'))
+            end
+          end
+        elseif attempt and st == 'r' and revoked + keep <= now then
+          redis.call('HDEL', KEYS[3], field)   -- forgotten after the retention
+        end
+      end
+    end
+  end
+end
 
-return {state, afail, sfail, untilms, now}
+if attempt then
+  local result = ({'locked', 'disabled', 'throttled'})[state]
+  if match == 1 then
+    result = 'success'
+    -- as report.lua does for a success: clear failures, never a lock
+    redis.call('DEL', KEYS[1])
+    afail = 0
+  elseif match >= 2 then
+    result = 'revoked_credential'
+  end
+  if result then redis.call('HINCRBY', KEYS[2], result, 1) end
+end
+
+return {state, afail, sfail, untilms, now, mfa, match, label}

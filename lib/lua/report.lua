@@ -4,7 +4,9 @@
 -- KEYS[2]  decision statistics hash (PREFIX:stats): HINCRBY ARGV[9]
 -- KEYS[3]  source hash (PREFIX:s:SOURCE), absent when there is no source
 --          or the source is trusted
--- ARGV[1]  "f" (failure) or "s" (success)
+-- ARGV[1]  "f" (failure), "s" (success) or "n" (neither: only counted in
+--          the statistics, e.g. a correct primary password refused because
+--          the account needs an app password)
 -- ARGV[2]  account_failures   ARGV[3] account_window ms  ARGV[4] account_lock ms
 -- ARGV[5]  source_failures    ARGV[6] source_window ms   ARGV[7] source_block ms
 -- ARGV[8]  source text for the account's "last failure source" field
@@ -78,7 +80,7 @@ elseif kind == 's' then
   else
     redis.call('DEL', KEYS[1])
   end
-else
+elseif kind ~= 'n' then
   return redis.error_reply('report.lua: unknown kind')
 end
 

@@ -23,14 +23,15 @@
 #include "store.h"
 
 int __wrap_sg_store_check(struct sg_store *s, const char *account, const char *source,
-                          struct sg_store_state *out);
+                          const char *app_digest, struct sg_store_state *out);
 int __wrap_sg_store_report(struct sg_store *s, const char *account, const char *source,
                            enum sg_report_kind kind, const char *stat, struct sg_store_state *out);
 
 int __wrap_sg_store_check(struct sg_store *s, const char *account, const char *source,
-                          struct sg_store_state *out)
+                          const char *app_digest, struct sg_store_state *out)
 {
     (void)s;
+    (void)app_digest;
     check_expected_ptr(account);
     check_expected_ptr(source);
     memset(out, 0, sizeof *out);

@@ -230,6 +230,15 @@ static void test_enums(void **state)
                      "t.conf:1: store_failure: unknown value 'Open' (use tempfail, open or closed)");
     expect_one_error("app_passwords = yes\n",
                      "t.conf:1: app_passwords: unknown value 'yes' (use per-account, required or off)");
+    expect_one_error("mfa_primary_password = maybe\n",
+                     "t.conf:1: mfa_primary_password: unknown value 'maybe' (use explain or refuse)");
+    struct sg_policy *p = NULL;
+    assert_int_equal(sg_policy_load_string("t.conf", "mfa_primary_password = refuse\n", &p, NULL, NULL), SG_OK);
+    assert_int_equal(p->mfa_primary_password, SG_MFA_REFUSE);
+    sg_policy_free(p);
+    assert_int_equal(sg_policy_defaults(&p), SG_OK);
+    assert_int_equal(p->mfa_primary_password, SG_MFA_EXPLAIN);
+    sg_policy_free(p);
 }
 
 /* ---------------------------------------------------------------- durations */
@@ -873,7 +882,7 @@ static void test_example_file_matches_defaults(void **state)
         used += strlen(l);
     }
     fclose(f);
-    assert_int_equal(keys, 21);     /* every key in the key table */
+    assert_int_equal(keys, 22);     /* every key in the key table */
     p = expect_ok(text);
     check_defaults(p);
     sg_policy_free(p);
