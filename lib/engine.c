@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
 #include "account_key.h"
 #include "app_password.h"
 #include "engine.h"
@@ -68,19 +70,19 @@ int sg_engine_new(const char *path, sg_log_fn log, void *log_ctx, struct sg_engi
 
 /* Read the HMAC key now: the plugin is initialised as root, before the MTA
  * drops privileges, so the key may stay readable by root alone. Without it
- * app passwords cannot match, and accounts that need one cannot log in:
- * say so once, loudly. */
+ * app passwords cannot match (accounts that need one cannot log in) and
+ * wrong passwords cannot be fingerprinted: say so once, loudly. */
 static void load_secret(struct sg_engine *e)
 {
     char err[300], line[SG_LINE_MAX];
 
-    if (e->policy->app_passwords == SG_APP_OFF)
-        return;
     if (sg_secret_load(e->policy->secret_file, &e->secret, err, sizeof err) == SG_OK) {
         e->have_secret = 1;
         return;
     }
-    snprintf(line, sizeof line, "saslguard: app passwords cannot be verified: %s", err);
+    snprintf(line, sizeof line, "saslguard: no secret: %srepeated wrong passwords count "
+             "each time: %s", e->policy->app_passwords == SG_APP_OFF ? ""
+             : "app passwords cannot be verified, ", err);
     emit(e, SG_LOG_WARN, line);
 }
 
@@ -187,170 +189,280 @@ static enum sg_result from_verify(enum sg_verify v)
     return SG_RESULT_BACKEND_UNAVAILABLE;
 }
 
-/* Work out the source prefix text; COUNTED is NULL for a trusted source. */
-static void resolve_source(const struct sg_engine *e, const struct sg_attempt *a,
-                           struct sg_decision *d, const char **counted)
+/* One attempt on its way through the engine. */
+struct job {
+    struct sg_engine *e;
+    const struct sg_attempt *a;
+    struct sg_decision *d;
+    char key[SG_ACCOUNT_KEY_LEN];
+    char digest[SG_DIGEST_HEX];
+    char fingerprint[SG_DIGEST_HEX];
+    struct sg_store_attempt sa;
+};
+
+/* The source prefix (d->source), and whether it is counted (not trusted). */
+static void resolve_source(struct job *j)
 {
-    const struct sg_policy *p = e->policy;
+    const struct sg_policy *p = j->e->policy;
     struct sg_addr addr;
     struct sg_prefix pfx;
 
-    *counted = NULL;
-    if (!a->client || sg_addr_parse(a->client, &addr) != SG_OK)
+    if (!j->a->client || sg_addr_parse(j->a->client, &addr) != SG_OK)
         return;
     sg_addr_to_prefix(&addr, p->ipv4_prefix, p->ipv6_prefix, &pfx);
-    if (sg_prefix_format(&pfx, d->source, sizeof d->source) != SG_OK) {
-        d->source[0] = '\0';
+    if (sg_prefix_format(&pfx, j->d->source, sizeof j->d->source) != SG_OK) {
+        j->d->source[0] = '\0';
         return;
     }
-    if (!sg_policy_is_trusted(p, &addr))
-        *counted = d->source;
+    j->sa.source = j->d->source;
+    j->sa.source_counted = !sg_policy_is_trusted(p, &addr);
 }
 
-/* Redis is down: the policy's store_failure decides. */
-static enum sg_result decide_without_store(struct sg_engine *e, const struct sg_attempt *a,
-                                           sg_verify_fn verify, void *vctx,
-                                           struct sg_decision *d)
+/* Set up J; 0 (after logging the refusal) when there is no account name. */
+static int begin(struct job *j, struct sg_engine *e, const struct sg_attempt *a,
+                 struct sg_decision *d)
 {
-    static const char *const names[] = { "tempfail", "open", "closed" };
-    enum sg_store_failure mode = e->policy->store_failure;
-    char detail[320];
-
-    if (mode == SG_FAIL_OPEN)
-        sg_decision_set(d, from_verify(verify(vctx, a->account, a->account_len,
-                                              a->password, a->password_len)));
-    else
-        sg_decision_set(d, mode == SG_FAIL_CLOSED ? SG_RESULT_STORE_CLOSED
-                                                  : SG_RESULT_STORE_UNAVAILABLE);
-    snprintf(detail, sizeof detail, "store=down policy=%s error=\"%s\"",
-             names[mode], sg_store_error(e->store));
-    log_decision(e, a, d, detail);
-    return d->result;
+    memset(d, 0, sizeof *d);
+    memset(j, 0, sizeof *j);
+    j->e = e;
+    j->a = a;
+    j->d = d;
+    j->sa.account = j->key;
+    resolve_source(j);
+    if (!a->account || a->account_len == 0
+        || sg_account_key(a->account, a->account_len, j->key, sizeof j->key) != SG_OK) {
+        /* No name to count against: refuse, as a wrong password would be. */
+        sg_decision_set(d, SG_RESULT_BAD_CREDENTIALS);
+        log_decision(e, a, d, "detail=empty_account");
+        return 0;
+    }
+    return 1;
 }
 
 /* The app-password digest of the presented password, when it has the shape
- * of one (16 letters, blanks and dashes aside); "" otherwise. */
-static void app_digest(const struct sg_engine *e, const struct sg_attempt *a,
-                       const char *key, char hex[SG_DIGEST_HEX])
+ * of one (16 letters, blanks and dashes aside). */
+static void app_digest(struct job *j)
 {
     char letters[SG_APP_PASSWORD_LEN + 1];
 
-    hex[0] = '\0';
-    if (!e->have_secret
-        || sg_app_password_normalize(a->password, a->password_len, letters) != SG_OK)
+    if (!j->e->have_secret || j->e->policy->app_passwords == SG_APP_OFF || !j->a->password
+        || sg_app_password_normalize(j->a->password, j->a->password_len, letters) != SG_OK)
         return;
-    if (sg_app_password_digest(&e->secret, key, letters, hex) != SG_OK)
-        hex[0] = '\0';
+    if (sg_app_password_digest(&j->e->secret, j->key, letters, j->digest) == SG_OK)
+        j->sa.app_digest = j->digest;
     sg_secret_wipe_buffer(letters, sizeof letters);
 }
 
-/* The check found the password among the account's app passwords. */
-static enum sg_result decide_app_password(struct sg_engine *e, const struct sg_attempt *a,
-                                          const struct sg_store_state *st,
-                                          struct sg_decision *d)
+/* A keyed fingerprint of a wrong password, so that the same one again can
+ * be recognised without keeping it: 64 bits are plenty for 32 entries. */
+static void fingerprint(struct job *j)
+{
+    if (!j->e->have_secret || !j->a->password
+        || sg_secret_hmac(&j->e->secret, "wrong-password", j->key, strlen(j->key),
+                          j->a->password, j->a->password_len, j->fingerprint) != SG_OK)
+        return;
+    j->fingerprint[16] = '\0';
+    j->sa.fingerprint = j->fingerprint;
+}
+
+/* Jitter in [-0.1, 0.1] for an escalated lock. */
+static double jitter(void)
+{
+    unsigned char b[4];
+    uint32_t v;
+
+    if (RAND_bytes(b, sizeof b) != 1)
+        return 0;
+    v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    return ((double)v / 4294967295.0 - 0.5) / 5.0;
+}
+
+/* Redis is down: the policy's store_failure decides. */
+static enum sg_result decide_without_store(struct job *j, sg_verify_fn verify, void *vctx)
+{
+    static const char *const names[] = { "tempfail", "open", "closed" };
+    enum sg_store_failure mode = j->e->policy->store_failure;
+    const struct sg_attempt *a = j->a;
+    char detail[320];
+
+    if (mode == SG_FAIL_OPEN && !verify) {
+        sg_decision_set(j->d, SG_RESULT_SUCCESS);   /* precheck: may go on, unlogged */
+        return j->d->result;
+    }
+    if (mode == SG_FAIL_OPEN)
+        sg_decision_set(j->d, verify ? from_verify(verify(vctx, a->account, a->account_len,
+                                                          a->password, a->password_len))
+                                     : SG_RESULT_SUCCESS);
+    else
+        sg_decision_set(j->d, mode == SG_FAIL_CLOSED ? SG_RESULT_STORE_CLOSED
+                                                     : SG_RESULT_STORE_UNAVAILABLE);
+    snprintf(detail, sizeof detail, "store=down policy=%s error=\"%s\"",
+             names[mode], sg_store_error(j->e->store));
+    log_decision(j->e, a, j->d, detail);
+    return j->d->result;
+}
+
+/* Check, one round trip. Returns 1 when the attempt may go on to
+ * verification; 0 when J's decision is made (and logged). */
+static int check(struct job *j, sg_verify_fn verify, void *vctx, struct sg_store_state *st)
 {
     static const char *const why[] = { "", "", "revoked", "expired" };
+    struct sg_decision *d = j->d;
     char detail[96];
 
+    if (sg_store_check(j->e->store, &j->sa, st) != SG_OK) {
+        decide_without_store(j, verify, vctx);
+        return 0;
+    }
+    d->failures = st->failures;
+    if (st->state != SG_STATE_ALLOWED) {
+        /* Refused before verification: no hashing, no backend call. */
+        sg_decision_set(d, from_state(st->state));
+        d->until_ms = st->until_ms;
+        log_decision(j->e, j->a, d, st->familiar ? "familiar=yes" : NULL);
+        return 0;
+    }
+    if (st->app_match == SG_APP_NONE)
+        return 1;
+    d->failures = 0;
     if (st->app_match == SG_APP_OK) {
         sg_decision_set(d, SG_RESULT_SUCCESS);
         snprintf(detail, sizeof detail, "credential=app_password label=%s", st->app_label);
     } else {
         /* a stale device: refused, and not the owner's fault to count */
         sg_decision_set(d, SG_RESULT_REVOKED_CREDENTIAL);
-        snprintf(detail, sizeof detail, "label=%s reason=%s", st->app_label, why[st->app_match]);
+        snprintf(detail, sizeof detail, "label=%s reason=%s", st->app_label,
+                 why[st->app_match]);
     }
-    log_decision(e, a, d, detail);
-    return d->result;
+    log_decision(j->e, j->a, d, detail);
+    return 0;
 }
 
-/* The primary password was right, but the account may only use app
- * passwords: refuse without counting a failure. */
-static enum sg_result decide_app_password_required(struct sg_engine *e, const struct sg_attempt *a,
-                                                   const char *key, const char *source,
-                                                   struct sg_decision *d)
+/* Tokens that say why a failure counted as it did. */
+static void failure_detail(const struct sg_store_state *st, char *buf, size_t len)
 {
-    struct sg_store_state st;
+    size_t n = 0;
 
-    sg_decision_set(d, SG_RESULT_APP_PASSWORD_REQUIRED);
-    if (e->policy->mfa_primary_password == SG_MFA_REFUSE)
+    buf[0] = '\0';
+#define ADD(...) \
+    do { if (n < len) n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__); } while (0)
+    if (st->repeated)
+        ADD("%srepeat=yes counted=no", n ? " " : "");
+    if (st->familiar)
+        ADD("%sfamiliar=yes", n ? " " : "");
+    if (st->state == SG_STATE_SOURCE_BLOCKED)
+        ADD("%snow=throttled%s", n ? " " : "", st->spray ? " reason=spray" : "");
+    else if (st->state != SG_STATE_ALLOWED)
+        ADD("%snow=locked level=%ld", n ? " " : "", st->level);
+#undef ADD
+}
+
+/*
+ * The verification said V: report it (one round trip) and log. MFA is 1 or
+ * 0 when check told whether the account needs an app password, -1 when
+ * unknown (precheck/record): then the report script decides.
+ */
+static enum sg_result finish(struct job *j, enum sg_verify v, int mfa)
+{
+    struct sg_engine *e = j->e;
+    struct sg_decision *d = j->d;
+    struct sg_store_state st;
+    enum sg_report_kind kind;
+    char detail[300];
+    int required = e->policy->app_passwords == SG_APP_REQUIRED
+                   || (e->policy->app_passwords == SG_APP_PER_ACCOUNT && mfa == 1);
+
+    sg_decision_set(d, from_verify(v));
+    if (v == SG_VERIFY_UNAVAIL) {
+        log_decision(e, j->a, d, NULL);    /* not the client's fault: not counted */
+        return d->result;
+    }
+    if (v == SG_VERIFY_BAD) {
+        fingerprint(j);
+        j->sa.jitter = jitter();
+        kind = SG_REPORT_FAILURE;
+    } else if (required) {
+        sg_decision_set(d, SG_RESULT_APP_PASSWORD_REQUIRED);
+        kind = SG_REPORT_NEUTRAL;
+    } else {
+        kind = mfa < 0 && e->policy->app_passwords == SG_APP_PER_ACCOUNT
+               ? SG_REPORT_SUCCESS_UNLESS_MFA : SG_REPORT_SUCCESS;
+    }
+
+    if (sg_store_report(e->store, &j->sa, kind, kind == SG_REPORT_SUCCESS_UNLESS_MFA
+                        ? "success" : sg_result_name(d->result), &st) != SG_OK) {
+        snprintf(detail, sizeof detail, "store=down error=\"%s\" counted=no",
+                 sg_store_error(e->store));
+        log_decision(e, j->a, d, detail);
+        return d->result;
+    }
+    if (st.needs_app_password)
+        sg_decision_set(d, SG_RESULT_APP_PASSWORD_REQUIRED);
+    if (d->result == SG_RESULT_APP_PASSWORD_REQUIRED
+        && e->policy->mfa_primary_password == SG_MFA_REFUSE)
         d->sasl_code = sg_result_sasl_code(SG_RESULT_BAD_CREDENTIALS);
-    if (sg_store_report(e->store, key, source, SG_REPORT_NEUTRAL,
-                        sg_result_name(d->result), &st) != SG_OK)
-        log_decision(e, a, d, "store=down counted=no");
-    else
-        log_decision(e, a, d, NULL);
+    if (v == SG_VERIFY_BAD) {
+        d->failures = st.failures;
+        d->until_ms = st.until_ms;
+        failure_detail(&st, detail, sizeof detail);
+        log_decision(e, j->a, d, detail[0] ? detail : NULL);
+    } else {
+        d->failures = 0;
+        log_decision(e, j->a, d, NULL);
+    }
     return d->result;
 }
 
 enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
                                 sg_verify_fn verify, void *vctx, struct sg_decision *d)
 {
-    char key[SG_ACCOUNT_KEY_LEN], digest[SG_DIGEST_HEX];
-    const char *source;
     struct sg_store_state st;
-    enum sg_verify v;
-    int needs_app_password;
+    struct job j;
 
-    memset(d, 0, sizeof *d);
     if (!e) {
+        memset(d, 0, sizeof *d);
         sg_decision_set(d, SG_RESULT_CONFIG_ERROR);
         return d->result;
     }
-    resolve_source(e, a, d, &source);
-    if (!a->account || a->account_len == 0
-        || sg_account_key(a->account, a->account_len, key, sizeof key) != SG_OK) {
-        /* No name to count against: refuse, as a wrong password would be. */
-        sg_decision_set(d, SG_RESULT_BAD_CREDENTIALS);
-        log_decision(e, a, d, "detail=empty_account");
+    if (!begin(&j, e, a, d))
+        return d->result;
+    app_digest(&j);
+    if (!check(&j, verify, vctx, &st))
+        return d->result;
+    return finish(&j, verify(vctx, a->account, a->account_len, a->password, a->password_len),
+                  st.mfa);
+}
+
+enum sg_result sg_engine_precheck(struct sg_engine *e, const struct sg_attempt *a,
+                                  struct sg_decision *d)
+{
+    struct sg_store_state st;
+    struct job j;
+
+    if (!e) {
+        memset(d, 0, sizeof *d);
+        sg_decision_set(d, SG_RESULT_CONFIG_ERROR);
         return d->result;
     }
-
-    app_digest(e, a, key, digest);
-    if (sg_store_check(e->store, key, source, digest, &st) != SG_OK)
-        return decide_without_store(e, a, verify, vctx, d);
-    d->failures = st.failures;
-    if (st.state != SG_STATE_ALLOWED) {
-        /* Refused before verification: no hashing, no backend call. */
-        sg_decision_set(d, from_state(st.state));
-        d->until_ms = st.until_ms;
-        log_decision(e, a, d, NULL);
+    if (!begin(&j, e, a, d))
         return d->result;
-    }
-    if (st.app_match != SG_APP_NONE) {
-        d->failures = 0;
-        return decide_app_password(e, a, &st, d);
-    }
-
-    v = verify(vctx, a->account, a->account_len, a->password, a->password_len);
-    sg_decision_set(d, from_verify(v));
-    if (v == SG_VERIFY_UNAVAIL) {
-        log_decision(e, a, d, NULL);    /* not the client's fault: not counted */
-        return d->result;
-    }
-    needs_app_password = e->policy->app_passwords == SG_APP_REQUIRED
-                         || (e->policy->app_passwords == SG_APP_PER_ACCOUNT && st.mfa);
-    if (v == SG_VERIFY_OK && needs_app_password)
-        return decide_app_password_required(e, a, key, source, d);
-
-    if (sg_store_report(e->store, key, source,
-                        v == SG_VERIFY_OK ? SG_REPORT_SUCCESS : SG_REPORT_FAILURE,
-                        sg_result_name(d->result), &st) != SG_OK) {
-        char detail[300];
-
-        snprintf(detail, sizeof detail, "store=down error=\"%s\" counted=no",
-                 sg_store_error(e->store));
-        log_decision(e, a, d, detail);
-        return d->result;
-    }
-    if (v == SG_VERIFY_BAD) {
-        d->failures = st.failures;
-        d->until_ms = st.until_ms;
-    } else {
-        d->failures = 0;
-    }
-    log_decision(e, a, d, v == SG_VERIFY_BAD && st.state != SG_STATE_ALLOWED
-                              ? (st.state == SG_STATE_SOURCE_BLOCKED ? "now=throttled" : "now=locked")
-                              : NULL);
+    app_digest(&j);   /* when the host has the password already */
+    if (check(&j, NULL, NULL, &st))
+        sg_decision_set(d, SG_RESULT_SUCCESS);   /* may go on: nothing logged yet */
     return d->result;
+}
+
+enum sg_result sg_engine_record(struct sg_engine *e, const struct sg_attempt *a,
+                                enum sg_verify outcome, struct sg_decision *d)
+{
+    struct job j;
+
+    if (!e) {
+        memset(d, 0, sizeof *d);
+        sg_decision_set(d, SG_RESULT_CONFIG_ERROR);
+        return d->result;
+    }
+    if (!begin(&j, e, a, d))
+        return d->result;
+    return finish(&j, outcome, -1);
 }

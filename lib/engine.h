@@ -69,6 +69,26 @@ enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
                                 sg_verify_fn verify, void *verify_ctx,
                                 struct sg_decision *out);
 
+/*
+ * The decision in two halves, for hosts that verify the password elsewhere
+ * (a PAM stack in the style of pam_faillock: preauth, then pam_unix, then
+ * authfail or authsucc).
+ *
+ * precheck: may the attempt go on? One check round trip, no verification:
+ * SG_RESULT_SUCCESS when it may, else the refusal (locked, throttled,
+ * disabled, store unavailable/closed), logged like a whole decision. With
+ * store_failure = open and Redis down, the attempt may go on.
+ *
+ * record: the verification made elsewhere said OUTCOME; count it (one
+ * report round trip) and log the decision. SG_VERIFY_UNAVAIL is logged and
+ * not counted. For a correct password on an account that needs an app
+ * password, the result is SG_RESULT_APP_PASSWORD_REQUIRED (not counted).
+ */
+enum sg_result sg_engine_precheck(struct sg_engine *e, const struct sg_attempt *a,
+                                  struct sg_decision *out);
+enum sg_result sg_engine_record(struct sg_engine *e, const struct sg_attempt *a,
+                                enum sg_verify outcome, struct sg_decision *out);
+
 /* Fill OUT for result R with its codes (used for refusals made outside). */
 void sg_decision_set(struct sg_decision *out, enum sg_result r);
 

@@ -9,24 +9,35 @@
  *
  * Key schema (PREFIX is the policy's key_prefix):
  *   PREFIX:a:ACCOUNT   hash, one per account with recent failures or a lock
- *       n   failures in the current window     ws  window start (ms)
- *       lu  lock end (ms); -1 = locked by an admin until unlocked
- *       lt  last failure time (ms)             ls  last failure source
- *       lvl escalation level (a later issue; admin tools show it if present)
- *     TTL: until both the window and the lock have ended. An admin lock
+ *       n   failures from unfamiliar sources      ws  their window start (ms)
+ *       lu  their lock end (ms); -1 = locked by an admin until unlocked
+ *       fn, fws, flu  the same for failures from the account's familiar
+ *           sources: counted apart, so an attacker cannot lock the owner out
+ *       lvl escalation level of the last lock     le  when that lock ended
+ *       lt  last failure time (ms)                ls  last failure source
+ *     TTL: until windows and locks have ended, and after a lock for
+ *     account_lock_max more (the escalation memory). An admin lock
  *     (lua/admin.lua) sets lu to -1 and drops the TTL, or sets lu to now +
  *     its length with a TTL that covers it.
+ *   PREFIX:f:ACCOUNT   sorted set of familiar sources: member = source text,
+ *       score = last successful login from there (ms); at most 32; TTL
+ *       familiar_sources after the last success.
+ *   PREFIX:w:ACCOUNT   set of fingerprints of recent wrong passwords (keyed
+ *       HMAC, never the password); at most 32; TTL account_window.
  *   PREFIX:s:SOURCE    hash, one per client source prefix with failures
  *       n   failures in the current window     ws  window start (ms)
  *       bu  block end (ms)
  *     TTL: until both the window and the block have ended.
+ *   PREFIX:sa:SOURCE   set of the accounts failing from SOURCE (spray
+ *       detection); at most spray_accounts + 1; TTL source_window.
  *   PREFIX:u:ACCOUNT   hash, the account's settings, kept until an admin
  *       changes them (configuration, not counters: no TTL)
  *       mfa       "1": two-factor account, needs app passwords
  *       p:LABEL   one app password: v1|STATE|DIGEST|CREATED|EXPIRES|
  *                 LASTUSE|LASTSOURCE|REVOKED (STATE a or r; times in ms);
  *                 DIGEST is the keyed HMAC of app_password.h, never the
- *                 password; revoked records are dropped after 90 days
+ *                 password
+ *       r:LABEL:REVOKED  a revoked one, dropped after 90 days
  *   PREFIX:stats       hash, decisions counted by result name ("success",
  *       "bad_credentials", "locked", ...). The one key without a TTL: its
  *       size is bounded by the number of result names, not by traffic.
@@ -59,12 +70,29 @@ enum sg_app_match {
 #define SG_REVOKED_KEEP_MS (90ULL * 86400 * 1000)
 #define SG_STORE_LABEL_MAX 32
 
+/* One attempt as the store sees it. */
+struct sg_store_attempt {
+    const char *account;        /* sg_account_key() part */
+    const char *source;         /* sg_prefix_format() text, or NULL if unknown */
+    int source_counted;         /* 0: trusted network, no source counters */
+    const char *app_digest;     /* check: app-password digest, or NULL */
+    const char *fingerprint;    /* report failure: keyed HMAC of the wrong
+                                 * password, or NULL */
+    double jitter;              /* report failure: in [-0.1, 0.1], for a new
+                                 * escalated lock */
+};
+
 struct sg_store_state {
     enum sg_check_state state;
     long failures;          /* account failures in the current window */
     long source_failures;   /* source failures in the current window */
     int64_t until_ms;       /* end of lock/block (epoch ms), 0 if none */
     int64_t now_ms;         /* Redis server time of the answer */
+    int familiar;           /* the source is one of the account's familiar ones */
+    int repeated;           /* report: the same wrong password again, not counted */
+    long level;             /* report: escalation level of the account's lock */
+    int spray;              /* report: this failure blocked the source for spraying */
+    int needs_app_password; /* report "c": the account needs an app password */
     int mfa;                /* check only: the account needs app passwords */
     enum sg_app_match app_match;            /* check only */
     char app_label[SG_STORE_LABEL_MAX + 1]; /* check only: which app password */
@@ -72,8 +100,11 @@ struct sg_store_state {
 
 enum sg_report_kind {
     SG_REPORT_FAILURE,   /* count a failure */
-    SG_REPORT_SUCCESS,   /* clear the account's failures */
-    SG_REPORT_NEUTRAL    /* change nothing; only count the statistic */
+    SG_REPORT_SUCCESS,   /* clear the account's failures, source now familiar */
+    SG_REPORT_NEUTRAL,   /* change nothing; only count the statistic */
+    SG_REPORT_SUCCESS_UNLESS_MFA  /* SUCCESS, or NEUTRAL counted as
+                                   * app_password_required if the account
+                                   * has the mfa flag (needs_app_password) */
 };
 
 /* Prepare a store for policy P (kept by reference; must outlive the store).
@@ -97,8 +128,8 @@ void sg_store_error_parts(const struct sg_store *s, const char **step, const cha
  * Changes no lockout state otherwise; refusals are counted in the
  * statistics. Returns SG_OK and fills OUT, or SG_ESTORE.
  */
-int sg_store_check(struct sg_store *s, const char *account, const char *source,
-                   const char *app_digest, struct sg_store_state *out);
+int sg_store_check(struct sg_store *s, const struct sg_store_attempt *a,
+                   struct sg_store_state *out);
 
 /* peek: the same answer as check, counting nothing (for admin tools).
  * ACCOUNT may be NULL to ask about SOURCE alone. */
@@ -111,7 +142,7 @@ int sg_store_peek(struct sg_store *s, const char *account, const char *source,
  * name, or NULL) in the statistics. OUT receives the state after the
  * report (state != ALLOWED when this failure locked).
  */
-int sg_store_report(struct sg_store *s, const char *account, const char *source,
+int sg_store_report(struct sg_store *s, const struct sg_store_attempt *a,
                     enum sg_report_kind kind, const char *stat, struct sg_store_state *out);
 
 #endif

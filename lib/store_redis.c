@@ -204,20 +204,31 @@ static int connect_store(struct sg_store *s)
     return SG_OK;
 }
 
-/* Parse {state, failures, source_failures, until, now[, mfa, match, label]}. */
-static int parse_state(struct sg_store *s, const redisReply *r, struct sg_store_state *out)
+/* Integers of a script's reply, bounded; SG_ESTORE for any other shape. */
+static int reply_ints(struct sg_store *s, const redisReply *r, size_t from, size_t to,
+                      long long *v)
 {
-    long long v[7];
-    size_t n;
-
-    if (r->type != REDIS_REPLY_ARRAY || (r->elements != 5 && r->elements != 8))
-        return fail(s, "reply", "unexpected shape");
-    n = r->elements == 8 ? 7 : 5;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = from; i < to; i++) {
         if (r->element[i]->type != REDIS_REPLY_INTEGER)
             return fail(s, "reply", "non-integer field");
         v[i] = r->element[i]->integer;
     }
+    return SG_OK;
+}
+
+/*
+ * Parse a script's reply: {state, failures, source_failures, until, now,
+ * then check's {mfa, match, label, familiar} (9 elements) or report's
+ * {repeated, level, familiar, spray, needs_app_password} (10 elements)}.
+ */
+static int parse_state(struct sg_store *s, const redisReply *r, struct sg_store_state *out)
+{
+    long long v[10];
+
+    if (r->type != REDIS_REPLY_ARRAY || (r->elements != 5 && r->elements != 9 && r->elements != 10))
+        return fail(s, "reply", "unexpected shape");
+    if (reply_ints(s, r, 0, 5, v) != SG_OK)
+        return SG_ESTORE;
     if (v[0] < SG_STATE_ALLOWED || v[0] > SG_STATE_SOURCE_BLOCKED || v[1] < 0 || v[2] < 0)
         return fail(s, "reply", "value out of range");
     out->state = (enum sg_check_state)v[0];
@@ -225,16 +236,31 @@ static int parse_state(struct sg_store *s, const redisReply *r, struct sg_store_
     out->source_failures = (long)v[2];
     out->until_ms = v[3];
     out->now_ms = v[4];
-    if (n == 7) {
+    if (r->elements == 9) {
         const redisReply *label = r->element[7];
 
+        if (reply_ints(s, r, 5, 7, v) != SG_OK || reply_ints(s, r, 8, 9, v) != SG_OK)
+            return SG_ESTORE;
         if ((v[5] != 0 && v[5] != 1) || v[6] < SG_APP_NONE || v[6] > SG_APP_EXPIRED
+            || (v[8] != 0 && v[8] != 1)
             || label->type != REDIS_REPLY_STRING || label->len > SG_STORE_LABEL_MAX)
             return fail(s, "reply", "value out of range");
         out->mfa = (int)v[5];
         out->app_match = (enum sg_app_match)v[6];
         memcpy(out->app_label, label->str, label->len);
         out->app_label[label->len] = '\0';
+        out->familiar = (int)v[8];
+    } else if (r->elements == 10) {
+        if (reply_ints(s, r, 5, 10, v) != SG_OK)
+            return SG_ESTORE;
+        if (v[5] < 0 || v[5] > 1 || v[6] < 0 || v[6] > 64 || v[7] < 0 || v[7] > 1
+            || v[8] < 0 || v[8] > 1 || v[9] < 0 || v[9] > 1)
+            return fail(s, "reply", "value out of range");
+        out->repeated = (int)v[5];
+        out->level = (long)v[6];
+        out->familiar = (int)v[7];
+        out->spray = (int)v[8];
+        out->needs_app_password = (int)v[9];
     }
     return SG_OK;
 }
@@ -248,13 +274,14 @@ static int eval_script(struct sg_store *s, struct sg_script *sc, int nkeys,
                        const char **keys, int nargs, const char **args,
                        redisReply **out)
 {
-    const char *argv[2 + 1 + 2 + 16];
+    enum { MAX_KEYS_ARGS = 24 };
+    const char *argv[3 + MAX_KEYS_ARGS];
     char nk[8];
     redisReply *r;
     int argc = 0, rc;
 
     *out = NULL;
-    if (nkeys < 0 || nargs < 0 || nkeys + nargs > 18)
+    if (nkeys < 0 || nargs < 0 || nkeys + nargs > MAX_KEYS_ARGS)
         return SG_EINVAL;
     if ((rc = connect_store(s)) != SG_OK)
         return rc;
@@ -412,22 +439,27 @@ int sg_store_eval(struct sg_store *s, enum sg_script_id id, int nkeys, const cha
     return rc;
 }
 
-/* Build "PREFIX:a:ACCOUNT", "PREFIX:stats" and, if SOURCE, "PREFIX:s:SOURCE". */
-static int build_keys(const struct sg_store *s, const char *account, const char *source,
-                      char akey[SG_KEY_MAX], char statkey[SG_KEY_MAX], char skey[SG_KEY_MAX])
-{
-    const char *pfx = s->policy->key_prefix;
-    int n = snprintf(akey, SG_KEY_MAX, "%s:a:%s", pfx, account);
+/* The keys of one attempt; SG_EINVAL if one does not fit. */
+struct attempt_keys {
+    char account[SG_KEY_MAX], stats[SG_KEY_MAX], settings[SG_KEY_MAX];
+    char familiar[SG_KEY_MAX], wrong[SG_KEY_MAX], source[SG_KEY_MAX], spray[SG_KEY_MAX];
+};
 
-    if (n < 0 || n >= SG_KEY_MAX)
-        return SG_EINVAL;
-    snprintf(statkey, SG_KEY_MAX, "%s:stats", pfx);
-    if (source) {
-        n = snprintf(skey, SG_KEY_MAX, "%s:s:%s", pfx, source);
-        if (n < 0 || n >= SG_KEY_MAX)
-            return SG_EINVAL;
+static int build_keys(struct sg_store *s, const struct sg_store_attempt *a,
+                      struct attempt_keys *k)
+{
+    int rc = SG_OK;
+
+    rc |= sg_store_key(s, "a", a->account, k->account, SG_KEY_MAX);
+    rc |= sg_store_key(s, "stats", NULL, k->stats, SG_KEY_MAX);
+    rc |= sg_store_key(s, "u", a->account, k->settings, SG_KEY_MAX);
+    rc |= sg_store_key(s, "f", a->account, k->familiar, SG_KEY_MAX);
+    rc |= sg_store_key(s, "w", a->account, k->wrong, SG_KEY_MAX);
+    if (a->source && a->source_counted) {
+        rc |= sg_store_key(s, "s", a->source, k->source, SG_KEY_MAX);
+        rc |= sg_store_key(s, "sa", a->source, k->spray, SG_KEY_MAX);
     }
-    return SG_OK;
+    return rc == SG_OK ? SG_OK : SG_EINVAL;
 }
 
 static void ms_arg(char *buf, size_t len, uint64_t v)
@@ -435,32 +467,31 @@ static void ms_arg(char *buf, size_t len, uint64_t v)
     snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
-static int check(struct sg_store *s, const char *account, const char *source,
-                 const char *app_digest, int attempt, struct sg_store_state *out)
+static int check(struct sg_store *s, const struct sg_store_attempt *a, int attempt,
+                 struct sg_store_state *out)
 {
-    char akey[SG_KEY_MAX], statkey[SG_KEY_MAX], skey[SG_KEY_MAX], ukey[SG_KEY_MAX];
-    char aw[24], sw[24], keep[24];
-    const char *keys[4] = { akey, statkey, ukey, skey };
-    const char *args[6] = { aw, sw, attempt ? "1" : "0", app_digest ? app_digest : "",
-                            source ? source : "", keep };
+    struct attempt_keys k;
+    char aw[24], sw[24], keep[24], fam[24];
+    const char *keys[5] = { k.account, k.stats, k.settings, k.familiar, k.source };
+    const char *args[7] = { aw, sw, attempt ? "1" : "0", a->app_digest ? a->app_digest : "",
+                            a->source ? a->source : "", keep, fam };
     int rc;
 
     memset(out, 0, sizeof *out);
-    if ((rc = build_keys(s, account, source, akey, statkey, skey)) != SG_OK)
+    if ((rc = build_keys(s, a, &k)) != SG_OK)
         return rc;
-    rc = snprintf(ukey, SG_KEY_MAX, "%s:u:%s", s->policy->key_prefix, account);
-    if (rc < 0 || rc >= SG_KEY_MAX)
-        return SG_EINVAL;
     ms_arg(aw, sizeof aw, s->policy->account_window_ms);
     ms_arg(sw, sizeof sw, s->policy->source_window_ms);
     ms_arg(keep, sizeof keep, SG_REVOKED_KEEP_MS);
-    return run_script_guarded(s, &s->check, source ? 4 : 3, keys, 6, args, out);
+    ms_arg(fam, sizeof fam, s->policy->familiar_sources_ms);
+    return run_script_guarded(s, &s->check, a->source && a->source_counted ? 5 : 4,
+                              keys, 7, args, out);
 }
 
-int sg_store_check(struct sg_store *s, const char *account, const char *source,
-                   const char *app_digest, struct sg_store_state *out)
+int sg_store_check(struct sg_store *s, const struct sg_store_attempt *a,
+                   struct sg_store_state *out)
 {
-    return check(s, account, source, app_digest, 1, out);
+    return check(s, a, 1, out);
 }
 
 int sg_store_peek(struct sg_store *s, const char *account, const char *source,
@@ -468,30 +499,40 @@ int sg_store_peek(struct sg_store *s, const char *account, const char *source,
 {
     /* No account: "PREFIX:a:" is nobody's key (sg_account_key never yields
      * an empty part), so only SOURCE can refuse. */
-    return check(s, account ? account : "", source, NULL, 0, out);
+    struct sg_store_attempt a = { account ? account : "", source, 1, NULL, NULL, 0 };
+
+    return check(s, &a, 0, out);
 }
 
-int sg_store_report(struct sg_store *s, const char *account, const char *source,
+int sg_store_report(struct sg_store *s, const struct sg_store_attempt *a,
                     enum sg_report_kind kind, const char *stat, struct sg_store_state *out)
 {
+    static const char *const kinds[] = { "f", "s", "n", "c" };
     const struct sg_policy *p = s->policy;
-    char akey[SG_KEY_MAX], statkey[SG_KEY_MAX], skey[SG_KEY_MAX];
-    char af[24], aw[24], al[24], sf[24], sw[24], sb[24];
-    const char *keys[3] = { akey, statkey, skey };
-    static const char *const kinds[] = { "f", "s", "n" };
-    const char *args[9] = { kinds[kind],
-                            af, aw, al, sf, sw, sb, source ? source : "",
-                            stat ? stat : "" };
+    struct attempt_keys k;
+    char af[24], aw[24], al[24], am[24], sf[24], sw[24], sb[24], sp[24], fam[24], jit[32];
+    const char *keys[7] = { k.account, k.stats, k.settings, k.familiar, k.wrong,
+                            k.source, k.spray };
+    const char *args[15] = { kinds[kind], af, aw, al, am, sf, sw, sb, sp,
+                             a->source ? a->source : "", stat ? stat : "", fam,
+                             a->fingerprint ? a->fingerprint : "", jit, a->account };
     int rc;
 
     memset(out, 0, sizeof *out);
-    if ((rc = build_keys(s, account, source, akey, statkey, skey)) != SG_OK)
+    if ((unsigned)kind > SG_REPORT_SUCCESS_UNLESS_MFA)
+        return SG_EINVAL;
+    if ((rc = build_keys(s, a, &k)) != SG_OK)
         return rc;
     ms_arg(af, sizeof af, p->account_failures);
     ms_arg(aw, sizeof aw, p->account_window_ms);
     ms_arg(al, sizeof al, p->account_lock_ms);
+    ms_arg(am, sizeof am, p->account_lock_max_ms);
     ms_arg(sf, sizeof sf, p->source_failures);
     ms_arg(sw, sizeof sw, p->source_window_ms);
     ms_arg(sb, sizeof sb, p->source_block_ms);
-    return run_script_guarded(s, &s->report, source ? 3 : 2, keys, 9, args, out);
+    ms_arg(sp, sizeof sp, p->spray_accounts);
+    ms_arg(fam, sizeof fam, p->familiar_sources_ms);
+    snprintf(jit, sizeof jit, "%.4f", a->jitter < -0.1 ? -0.1 : a->jitter > 0.1 ? 0.1 : a->jitter);
+    return run_script_guarded(s, &s->report, a->source && a->source_counted ? 7 : 5,
+                              keys, 15, args, out);
 }

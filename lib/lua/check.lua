@@ -4,13 +4,19 @@
 -- KEYS[1]  account hash (PREFIX:a:ACCOUNT)
 -- KEYS[2]  decision statistics hash (PREFIX:stats)
 -- KEYS[3]  account settings hash (PREFIX:u:ACCOUNT): mfa flag, app passwords
--- KEYS[4]  source hash (PREFIX:s:SOURCE), absent when there is no source
+-- KEYS[4]  familiar sources (PREFIX:f:ACCOUNT), see report.lua
+-- KEYS[5]  source hash (PREFIX:s:SOURCE), absent when there is no source
 --          or the source is trusted
 -- ARGV[1]  account_window in ms      ARGV[2]  source_window in ms
 -- ARGV[3]  "1": a login attempt (count, record use); "0": only look
 -- ARGV[4]  app-password digest of the presented password, "" for none
 -- ARGV[5]  source text, recorded as an app password's last use source
 -- ARGV[6]  how long revoked app passwords are remembered, ms
+-- ARGV[7]  familiar_sources ms
+--
+-- From a familiar source (a success from there within familiar_sources)
+-- only the familiar counter's lock (flu) refuses; from anywhere else the
+-- other lock (lu). An admin lock (lu = -1) refuses everywhere.
 --
 -- The lockout state is only read. A refusal, or a verdict reached here on
 -- an app password, is the whole decision: it is counted in the statistics
@@ -18,7 +24,7 @@
 -- account's failures here, so such a login costs this one round trip.
 --
 -- Returns {state, account_failures, source_failures, until_ms, now_ms,
---          mfa, app_match, app_label}
+--          mfa, app_match, app_label, familiar}
 -- state: 0 allowed, 1 account locked, 2 account disabled (admin, no end),
 --        3 source blocked.
 -- mfa: 1 if the account has two-factor authentication (needs app passwords).
@@ -52,19 +58,29 @@ local function same_digest(a, b)
   return diff == 0
 end
 
+local source = ARGV[5]
+local familiar = false
+if source ~= '' then
+  local last = tonumber(redis.call('ZSCORE', KEYS[4], source))
+  familiar = last ~= nil and last + tonumber(ARGV[7]) > now
+end
+
 local state, untilms = 0, 0
-local a = redis.call('HMGET', KEYS[1], 'n', 'ws', 'lu')
-local afail = live_count(a[1], a[2], tonumber(ARGV[1]))
-local lu = tonumber(a[3]) or 0
+local a = redis.call('HMGET', KEYS[1], 'n', 'ws', 'lu', 'fn', 'fws', 'flu', 'lvl')
+local afail, lu = live_count(a[1], a[2], tonumber(ARGV[1])), tonumber(a[3]) or 0
+if familiar then
+  afail = live_count(a[4], a[5], tonumber(ARGV[1]))
+end
+local lockend = familiar and (tonumber(a[6]) or 0) or lu
 if lu == -1 then
   state = 2
-elseif lu > now then
-  state, untilms = 1, lu
+elseif lockend > now then
+  state, untilms = 1, lockend
 end
 
 local sfail = 0
-if #KEYS >= 4 then
-  local s = redis.call('HMGET', KEYS[4], 'n', 'ws', 'bu')
+if #KEYS >= 5 then
+  local s = redis.call('HMGET', KEYS[5], 'n', 'ws', 'bu')
   sfail = live_count(s[1], s[2], tonumber(ARGV[2]))
   local bu = tonumber(s[3]) or 0
   if state == 0 and bu > now then
@@ -113,8 +129,18 @@ if attempt then
   local result = ({'locked', 'disabled', 'throttled'})[state]
   if match == 1 then
     result = 'success'
-    -- as report.lua does for a success: clear failures, never a lock
-    redis.call('DEL', KEYS[1])
+    -- as report.lua does for a success: clear the failure counts, never a
+    -- lock or the escalation level; the source becomes familiar
+    if lu ~= 0 or (tonumber(a[6]) or 0) > now or (tonumber(a[7]) or 0) > 0 then
+      redis.call('HDEL', KEYS[1], 'n', 'ws', 'fn', 'fws')
+    else
+      redis.call('DEL', KEYS[1])
+    end
+    if source ~= '' then
+      redis.call('ZADD', KEYS[4], now, source)
+      redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -33)
+      redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[7]))
+    end
     afail = 0
   elseif match >= 2 then
     result = 'revoked_credential'
@@ -122,4 +148,4 @@ if attempt then
   if result then redis.call('HINCRBY', KEYS[2], result, 1) end
 end
 
-return {state, afail, sfail, untilms, now, mfa, match, label}
+return {state, afail, sfail, untilms, now, mfa, match, label, familiar and 1 or 0}

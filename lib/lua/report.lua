@@ -1,89 +1,209 @@
--- report.lua - count a failed login, or clear an account after a success.
+-- report.lua - count a failed login, or record a successful one.
 --
 -- KEYS[1]  account hash (PREFIX:a:ACCOUNT)
--- KEYS[2]  decision statistics hash (PREFIX:stats): HINCRBY ARGV[9]
--- KEYS[3]  source hash (PREFIX:s:SOURCE), absent when there is no source
---          or the source is trusted
--- ARGV[1]  "f" (failure), "s" (success) or "n" (neither: only counted in
---          the statistics, e.g. a correct primary password refused because
---          the account needs an app password)
--- ARGV[2]  account_failures   ARGV[3] account_window ms  ARGV[4] account_lock ms
--- ARGV[5]  source_failures    ARGV[6] source_window ms   ARGV[7] source_block ms
--- ARGV[8]  source text for the account's "last failure source" field
--- ARGV[9]  result name to count in the statistics ("" for none)
+-- KEYS[2]  decision statistics hash (PREFIX:stats): HINCRBY ARGV[11]
+-- KEYS[3]  account settings hash (PREFIX:u:ACCOUNT): the mfa flag
+-- KEYS[4]  familiar sources (PREFIX:f:ACCOUNT): sorted set, member = source
+--          prefix, score = last successful login there (ms)
+-- KEYS[5]  recent wrong-password fingerprints (PREFIX:w:ACCOUNT): set
+-- KEYS[6]  source hash (PREFIX:s:SOURCE)        } absent when the source
+-- KEYS[7]  accounts failing from it (PREFIX:sa:SOURCE) } is not counted
+-- ARGV[1]  "f" failure, "s" success, "c" success unless the account needs
+--          an app password (mfa flag), "n" neither (statistics only)
+-- ARGV[2]  account_failures  ARGV[3] account_window  ARGV[4] account_lock
+-- ARGV[5]  account_lock_max  ARGV[6] source_failures ARGV[7] source_window
+-- ARGV[8]  source_block      ARGV[9] spray_accounts  (durations in ms)
+-- ARGV[10] source text, "" when unknown
+-- ARGV[11] result name to count in the statistics ("" for none)
+-- ARGV[12] familiar_sources ms
+-- ARGV[13] fingerprint of the wrong password (keyed HMAC), "" for none
+-- ARGV[14] jitter for a new lock, a number in [-0.1, 0.1]
+-- ARGV[15] the account's key part (member of the spray set)
 --
--- Returns {state, account_failures, source_failures, until_ms, now_ms} after
--- the report, with the states of check.lua. Runs atomically, so thresholds
--- are exact under any number of concurrent mail servers.
+-- Returns {state, account_failures, source_failures, until_ms, now_ms,
+--          repeated, level, familiar, spray, needs_app_password}
+-- with the states of check.lua, after this report. Runs atomically, so
+-- thresholds are exact under any number of concurrent mail servers.
 --
--- A window starts at its first failure and lasts its window length. Reaching
--- the threshold sets the lock (or block) end; the next failure after that
--- end starts a fresh window. Every key gets a TTL that covers its window
--- and its lock, so an idle key disappears by itself.
+-- The rules (saslguard.conf(5) says the same for admins):
+-- * A window starts at its first failure and lasts its window length;
+--   reaching the threshold locks (or blocks); the next failure after the
+--   lock's end starts a fresh window.
+-- * Failures from the account's familiar sources (a success from there
+--   within familiar_sources) are counted apart (fn/fws/flu) from all
+--   others (n/ws/lu): an attacker elsewhere cannot lock the owner out.
+-- * The same wrong password again within the window counts once: a phone
+--   with an old password does not lock its own account.
+-- * Each new lock while the previous one ended less than account_lock_max
+--   ago doubles (level + 1, with jitter), capped at account_lock_max; after
+--   a quiet account_lock_max the level starts again at 0.
+-- * A source failing on more than spray_accounts distinct accounts within
+--   source_window is blocked like one that failed source_failures times.
+-- Every key gets a TTL that covers its windows, locks and memory.
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local kind = ARGV[1]
+local A_FAIL, A_WIN, A_LOCK, A_MAX = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local S_FAIL, S_WIN, S_BLOCK, SPRAY = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local source, stat, FAMILIAR = ARGV[10], ARGV[11], tonumber(ARGV[12])
+local fingerprint, jitter, account = ARGV[13], tonumber(ARGV[14]) or 0, ARGV[15]
+local counted_source = #KEYS >= 7
+local FINGERPRINTS_MAX, FAMILIAR_MAX = 32, 32
 
-local function expire_after(key, ws, window, lockend)
-  local last = math.max(ws + window, lockend)
-  redis.call('PEXPIRE', key, math.max(last - now, 1))
+local function num(v) return tonumber(v) or 0 end
+
+local function is_familiar()
+  if source == '' then return false end
+  local last = tonumber(redis.call('ZSCORE', KEYS[4], source))
+  return last ~= nil and last + FAMILIAR > now
 end
 
--- Count one failure in hash KEY; LOCKFIELD holds the lock/block end.
--- Returns count, lock end (ms, 0 none, -1 no end).
-local function count_failure(key, lockfield, threshold, window, lockms)
-  local h = redis.call('HMGET', key, 'n', 'ws', lockfield)
-  local n, ws, lockend = tonumber(h[1]) or 0, tonumber(h[2]) or 0, tonumber(h[3]) or 0
+-- One counter (n, ws, lockend) gets a failure: returns the new values and
+-- whether this failure set a new lock.
+local function bump(n, ws, lockend, window, threshold)
   if (lockend > 0 and lockend <= now) or ws + window <= now then
-    -- the window is over, or a lock ended since: start afresh
-    n, ws = 0, now
+    n, ws = 0, now            -- the window is over, or a lock ended since
     if lockend > 0 and lockend <= now then lockend = 0 end
   end
   n = n + 1
-  if n >= threshold and lockend == 0 then
-    lockend = now + lockms
-  end
-  redis.call('HSET', key, 'n', n, 'ws', ws, lockfield, lockend)
-  if lockend == -1 then
-    redis.call('PERSIST', key)
+  return n, ws, lockend, (n >= threshold and lockend == 0)
+end
+
+-- The escalated lock length for a new lock of the account hash.
+local function escalate(h)
+  local level, lastend = num(h.lvl), num(h.le)
+  if lastend > 0 and lastend + A_MAX > now then
+    level = level + 1
   else
-    expire_after(key, ws, window, lockend)
+    level = 0
   end
-  return n, lockend
+  if level == 0 then return 0, A_LOCK end   -- the first lock is exactly account_lock
+  -- jitter keeps a crowd of locked clients from coming back at one instant
+  local len = A_LOCK * math.pow(2, math.min(level, 40)) * (1 + jitter)
+  return level, math.max(math.min(math.floor(len), A_MAX), 1)
+end
+
+local function account_ttl(h)
+  local last = math.max(num(h.ws) + A_WIN, num(h.fws) + A_WIN, num(h.lu), num(h.flu))
+  if num(h.lvl) > 0 or num(h.le) > 0 then last = math.max(last, num(h.le) + A_MAX) end
+  if num(h.lu) == -1 then
+    redis.call('PERSIST', KEYS[1])
+  else
+    redis.call('PEXPIRE', KEYS[1], math.max(last - now, 1))
+  end
+end
+
+local function load_account()
+  local v = redis.call('HMGET', KEYS[1], 'n', 'ws', 'lu', 'fn', 'fws', 'flu', 'lvl', 'le')
+  return { n = num(v[1]), ws = num(v[2]), lu = num(v[3]), fn = num(v[4]),
+           fws = num(v[5]), flu = num(v[6]), lvl = num(v[7]), le = num(v[8]) }
 end
 
 local state, untilms, afail, sfail = 0, 0, 0, 0
-if kind == 'f' then
-  local lu
-  afail, lu = count_failure(KEYS[1], 'lu', tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
-  redis.call('HSET', KEYS[1], 'lt', now, 'ls', ARGV[8])
-  if lu == -1 then
-    state = 2
-  elseif lu > now then
-    state, untilms = 1, lu
+local repeated, familiar, spray, needs_app = 0, 0, 0, 0
+local h = nil
+
+local function fail()
+  familiar = is_familiar() and 1 or 0
+  -- the same wrong password again: once per window
+  if fingerprint ~= '' then
+    if redis.call('SISMEMBER', KEYS[5], fingerprint) == 1 then
+      repeated = 1
+    elseif redis.call('SCARD', KEYS[5]) < FINGERPRINTS_MAX then
+      if redis.call('SADD', KEYS[5], fingerprint) == 1 and redis.call('SCARD', KEYS[5]) == 1 then
+        redis.call('PEXPIRE', KEYS[5], A_WIN)
+      end
+    end
   end
-  if #KEYS >= 3 then
-    local bu
-    sfail, bu = count_failure(KEYS[3], 'bu', tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]))
+
+  h = load_account()
+  if repeated == 0 then
+    if familiar == 1 then
+      local locked
+      h.fn, h.fws, h.flu, locked = bump(h.fn, h.fws, h.flu, A_WIN, A_FAIL)
+      if locked then h.flu = now + A_LOCK end
+    else
+      local locked
+      h.n, h.ws, h.lu, locked = bump(h.n, h.ws, h.lu, A_WIN, A_FAIL)
+      if locked then
+        local len
+        h.lvl, len = escalate(h)
+        h.lu = now + len
+        h.le = h.lu
+      end
+    end
+    redis.call('HSET', KEYS[1], 'n', h.n, 'ws', h.ws, 'lu', h.lu, 'fn', h.fn,
+               'fws', h.fws, 'flu', h.flu, 'lvl', h.lvl, 'le', h.le)
+  end
+  redis.call('HSET', KEYS[1], 'lt', now, 'ls', source)
+  account_ttl(h)
+
+  local lockend = familiar == 1 and h.flu or h.lu
+  afail = familiar == 1 and h.fn or h.n
+  if h.lu == -1 then
+    state = 2
+  elseif lockend > now then
+    state, untilms = 1, lockend
+  end
+
+  if counted_source and repeated == 0 then
+    local s = redis.call('HMGET', KEYS[6], 'n', 'ws', 'bu')
+    local n, ws, bu, blocked = bump(num(s[1]), num(s[2]), num(s[3]), S_WIN, S_FAIL)
+    -- password spraying: many accounts, few tries each
+    if redis.call('SISMEMBER', KEYS[7], account) == 0 and redis.call('SCARD', KEYS[7]) <= SPRAY then
+      if redis.call('SADD', KEYS[7], account) == 1 and redis.call('SCARD', KEYS[7]) == 1 then
+        redis.call('PEXPIRE', KEYS[7], S_WIN)
+      end
+    end
+    if redis.call('SCARD', KEYS[7]) > SPRAY and bu == 0 then
+      blocked, spray = true, 1
+    end
+    if blocked then bu = now + S_BLOCK end
+    redis.call('HSET', KEYS[6], 'n', n, 'ws', ws, 'bu', bu)
+    redis.call('PEXPIRE', KEYS[6], math.max(math.max(ws + S_WIN, bu) - now, 1))
+    sfail = n
     if state == 0 and bu > now then
       state, untilms = 3, bu
     end
   end
-elseif kind == 's' then
-  -- A success clears the account's failures, never a lock (an admin lock or
-  -- a lock set by a concurrent attempt stays) and never the source's count:
-  -- one valid account must not launder an attacker's address.
-  local lu = tonumber(redis.call('HGET', KEYS[1], 'lu')) or 0
-  if lu == -1 or lu > now then
-    redis.call('HDEL', KEYS[1], 'n', 'ws')
+end
+
+local function succeed()
+  -- A success clears the account's failure counts, never a lock (an admin
+  -- lock, or one set by an attacker elsewhere, stays) and never the
+  -- source's count: one valid account must not launder an address.
+  h = load_account()
+  if h.lu == -1 or h.lu > now or h.flu > now or h.lvl > 0 then
+    redis.call('HDEL', KEYS[1], 'n', 'ws', 'fn', 'fws')
+    h.n, h.ws, h.fn, h.fws = 0, 0, 0, 0
+    account_ttl(h)
   else
     redis.call('DEL', KEYS[1])
+  end
+  redis.call('DEL', KEYS[5])
+  if source ~= '' then
+    redis.call('ZADD', KEYS[4], now, source)
+    redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - FAMILIAR)
+    redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -(FAMILIAR_MAX + 1))
+    redis.call('PEXPIRE', KEYS[4], FAMILIAR)
+  end
+end
+
+if kind == 'f' then
+  fail()
+elseif kind == 's' then
+  succeed()
+elseif kind == 'c' then
+  if redis.call('HGET', KEYS[3], 'mfa') == '1' then
+    needs_app, stat = 1, 'app_password_required'
+  else
+    succeed()
   end
 elseif kind ~= 'n' then
   return redis.error_reply('report.lua: unknown kind')
 end
 
-if ARGV[9] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[9], 1) end
+if stat ~= '' then redis.call('HINCRBY', KEYS[2], stat, 1) end
 
-return {state, afail, sfail, untilms, now}
+return {state, afail, sfail, untilms, now, repeated, h and h.lvl or 0, familiar, spray, needs_app}

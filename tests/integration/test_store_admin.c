@@ -75,8 +75,10 @@ static void fail_n(struct ctx *c, const char *acct, const char *src, int n)
 {
     struct sg_store_state st;
 
+    struct sg_store_attempt a = { acct, src, 1, NULL, NULL, 0 };
+
     for (int i = 0; i < n; i++)
-        assert_int_equal(sg_store_report(c->store, acct, src, SG_REPORT_FAILURE,
+        assert_int_equal(sg_store_report(c->store, &a, SG_REPORT_FAILURE,
                                          "bad_credentials", &st), SG_OK);
 }
 
@@ -162,7 +164,7 @@ static void test_lock_until_unlocked(void **state)
     assert_int_equal(until, -1);
     assert_true(now > 0);
     /* the engine's check answers "disabled", and nothing can expire it */
-    assert_int_equal(sg_store_check(c->store, "bob", NULL, NULL, &st), SG_OK);
+    assert_int_equal(sg_store_check(c->store, &(struct sg_store_attempt){ "bob", NULL, 1, NULL, NULL, 0 }, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_DISABLED);
     assert_int_equal(st.failures, 2);
     assert_int_equal(sg_redis_int(&redis, "PTTL sg:a:bob"), -1);
@@ -190,7 +192,7 @@ static void test_lock_for_a_while(void **state)
     (void)state;
     assert_int_equal(sg_admin_lock(c->store, "carol", 300, &until, &now), SG_OK);
     assert_true(until >= now + 300 && until <= now + 310);
-    assert_int_equal(sg_store_check(c->store, "carol", NULL, NULL, &st), SG_OK);
+    assert_int_equal(sg_store_check(c->store, &(struct sg_store_attempt){ "carol", NULL, 1, NULL, NULL, 0 }, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
     assert_int_equal(st.until_ms, until);
     ttl = sg_redis_int(&redis, "PTTL sg:a:carol");

@@ -22,16 +22,18 @@
 #include "status.h"
 #include "store.h"
 
-int __wrap_sg_store_check(struct sg_store *s, const char *account, const char *source,
-                          const char *app_digest, struct sg_store_state *out);
-int __wrap_sg_store_report(struct sg_store *s, const char *account, const char *source,
+int __wrap_sg_store_check(struct sg_store *s, const struct sg_store_attempt *a,
+                          struct sg_store_state *out);
+int __wrap_sg_store_report(struct sg_store *s, const struct sg_store_attempt *a,
                            enum sg_report_kind kind, const char *stat, struct sg_store_state *out);
 
-int __wrap_sg_store_check(struct sg_store *s, const char *account, const char *source,
-                          const char *app_digest, struct sg_store_state *out)
+int __wrap_sg_store_check(struct sg_store *s, const struct sg_store_attempt *a,
+                          struct sg_store_state *out)
 {
+    const char *account = a->account;
+    const char *source = a->source && a->source_counted ? a->source : NULL;
+
     (void)s;
-    (void)app_digest;
     check_expected_ptr(account);
     check_expected_ptr(source);
     memset(out, 0, sizeof *out);
@@ -41,13 +43,12 @@ int __wrap_sg_store_check(struct sg_store *s, const char *account, const char *s
     return mock_type(int);
 }
 
-int __wrap_sg_store_report(struct sg_store *s, const char *account, const char *source,
+int __wrap_sg_store_report(struct sg_store *s, const struct sg_store_attempt *a,
                            enum sg_report_kind kind, const char *stat, struct sg_store_state *out)
 {
     (void)s;
     (void)stat;
-    (void)account;
-    (void)source;
+    (void)a;
     check_expected(kind);
     memset(out, 0, sizeof *out);
     out->state = (enum sg_check_state)mock_type(int);
