@@ -81,7 +81,7 @@ int sg_sasl_authenticate(struct sg_sasl_glob *g, sasl_server_params_t *sp,
     char pw[SG_SASL_PASSWORD_MAX + 1];
     struct sg_attempt a;
     struct sg_decision d;
-    unsigned same = 0;
+    unsigned authzid_flag = 0;  /* SASL_CU_AUTHZID: one name for both ids */
     int rc;
 
     /* The parsers guarantee this; a zero length means strlen() to libsasl. */
@@ -91,9 +91,9 @@ int sg_sasl_authenticate(struct sg_sasl_glob *g, sasl_server_params_t *sp,
 
     if (authzid_len == 0
         || (authzid_len == authcid_len && memcmp(authzid, authcid, authcid_len) == 0))
-        same = SASL_CU_AUTHZID;
+        authzid_flag = SASL_CU_AUTHZID;
     rc = sp->canon_user(u->conn, authcid, (unsigned)authcid_len,
-                        SASL_CU_AUTHID | same | SASL_CU_EXTERNALLY_VERIFIED, op);
+                        SASL_CU_AUTHID | authzid_flag | SASL_CU_EXTERNALLY_VERIFIED, op);
     if (rc != SASL_OK)
         return rc;
 
@@ -114,7 +114,7 @@ int sg_sasl_authenticate(struct sg_sasl_glob *g, sasl_server_params_t *sp,
         return d.sasl_code;
     }
 
-    if (!same) {
+    if (!authzid_flag) {
         if ((rc = erase_authzid_props(sp)) != SASL_OK)
             return rc;
         if ((rc = sp->canon_user(u->conn, authzid, (unsigned)authzid_len,

@@ -67,8 +67,8 @@ say "2. Someone guesses Alice's password"
 for i in $(seq "$FAILURES"); do
     show "guess $i (wrong password):" PLAIN "$USER" "guess$i"
 done
-note "Redis now holds: $(rcli HGETALL sg:a:alice@example.test | paste -sd' ')"
-note "(n = failures in the window, lu = lock end in ms; no password is stored)"
+note "Redis now holds sg:a:$USER: $(rcli HGETALL "sg:a:$USER" | paste - - | awk '$2 != "0" { printf "%s=%s ", $1, $2 }')"
+note "(n/fn = failures in the window, lu/flu = lock end in ms; no password is stored)"
 
 say "3. The account is locked: even the right password is refused, temporarily"
 show "AUTH PLAIN, right password:" PLAIN "$USER" "$PASS"
@@ -81,9 +81,7 @@ grep -o 'saslguard: result=locked .*' "$E2E_RUN/pf/postfix.log" | tail -1 | sed 
 note "(later issues: 'saslguard unlock $USER' ends a lock at once, and"
 note " app passwords let a 2FA account's devices keep working; see README.)"
 
-lu=$(rcli HGET sg:a:alice@example.test lu)
-[[ "$lu" =~ ^[0-9]+$ ]] || lu=0
-wait_ms=$(( lu - $(redis_now_ms) + 300 ))
+wait_ms=$(( $(lock_end_ms "$USER") - $(redis_now_ms) + 300 ))
 say "4. Waiting for the lock to run out ($LOCK lock, $(( wait_ms > 0 ? wait_ms : 0 )) ms left)"
 sleep_ms "$wait_ms"
 

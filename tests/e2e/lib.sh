@@ -150,6 +150,15 @@ redis_now_ms() {
     [[ "${t[0]:-}" =~ ^[0-9]+$ && "${t[1]:-}" =~ ^[0-9]+$ ]] || { echo 0; return; }
     echo $(( t[0] * 1000 + t[1] / 1000 ))
 }
+# lock_end_ms ACCOUNT: when ACCOUNT's lock ends (Redis ms), 0 if none: the
+# later of lu (lock for unfamiliar sources) and flu (familiar sources).
+lock_end_ms() {
+    local v end=0
+    for v in $(rcli HMGET "sg:a:$1" lu flu); do
+        [[ "$v" =~ ^[0-9]+$ ]] && (( v > end )) && end=$v
+    done
+    echo "$end"
+}
 # sleep_ms MS: bounded to 0..10 s, so a bad value can never hang a test.
 sleep_ms() {
     local ms=${1:-0}

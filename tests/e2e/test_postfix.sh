@@ -100,8 +100,7 @@ check "log: result=locked decision line" \
 check "log: the lock is announced when set" "result=bad_credentials account=alice@example\.test .*failures=3 .*now=locked" "$log"
 check "log: Postfix's own 454 failure line (fail2ban)" \
     "SASL PLAIN authentication failed: transient failure \(e\.g\., weak key\), sasl_username=alice@example\.test" "$log"
-[[ "$lu" =~ ^[0-9]+$ ]] || lu=0
-sleep_ms $(( lu - $(redis_now_ms) + 300 ))     # until the lock has ended
+sleep_ms $(( $(lock_end_ms "$USER") - $(redis_now_ms) + 300 ))     # until the lock has ended
 check_line "lock expired: right password -> 235" "$OK235" "$(smtp_auth_reply PLAIN "$USER" "$PASS" $SRC)"
 check "Redis: the account key is gone after the success" '^0$' "$(rcli EXISTS sg:a:alice@example.test)"
 
