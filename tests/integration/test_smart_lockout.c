@@ -188,28 +188,28 @@ static void test_escalation_cap_and_decay(void **state)
     (void)state;
     fail_distinct(e, "carol", "203.0.113.9;1", 2, &d);            /* level 0: 200 ms */
     ms = lock_ms(&d);
-    assert_in_range(ms, 150, 200);
+    assert_in_range(ms, 100, 200);
     assert_non_null(strstr(last, "level=0"));
     sleep_ms(250);
     fail_distinct(e, "carol", "203.0.113.9;1", 2, &d);            /* level 1: 400 +-10% */
     ms = lock_ms(&d);
-    assert_in_range(ms, 300, 440);
+    assert_in_range(ms, 250, 440);
     assert_non_null(strstr(last, "level=1"));
     assert_int_equal(sg_redis_int(&redis, "HGET sg:a:carol lvl"), 1);
     sleep_ms(450);
     fail_distinct(e, "carol", "203.0.113.9;1", 2, &d);            /* level 2: 800 +-10% */
     ms = lock_ms(&d);
-    assert_in_range(ms, 650, 880);
+    assert_in_range(ms, 550, 880);
     sleep_ms(900);
     fail_distinct(e, "carol", "203.0.113.9;1", 2, &d);            /* level 3: capped at 1500 */
     ms = lock_ms(&d);
-    assert_in_range(ms, 1400, 1500);
+    assert_in_range(ms, 1300, 1500);
     assert_non_null(strstr(last, "level=3"));
     /* a quiet account_lock_max after the lock ended: back to level 0 */
     sleep_ms(1500 + 1600);
     fail_distinct(e, "carol", "203.0.113.9;1", 2, &d);
     ms = lock_ms(&d);
-    assert_in_range(ms, 150, 200);
+    assert_in_range(ms, 100, 200);
     assert_non_null(strstr(last, "level=0"));
     sg_engine_free(e);
 }
