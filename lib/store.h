@@ -136,6 +136,10 @@ int sg_store_check(struct sg_store *s, const struct sg_store_attempt *a,
 int sg_store_peek(struct sg_store *s, const char *account, const char *source,
                   struct sg_store_state *out);
 
+/* peek at ACCOUNT as a login from one of its familiar sources would see it
+ * (the separate familiar counter and lock). */
+int sg_store_peek_familiar(struct sg_store *s, const char *account, struct sg_store_state *out);
+
 /*
  * report: count a failure for ACCOUNT and SOURCE (locking/blocking at the
  * thresholds), or on success clear ACCOUNT's failures; count STAT (a result

@@ -197,6 +197,8 @@ int sg_admin_account(struct sg_store *s, const char *account, struct sg_admin_ac
         return rc;
     if ((rc = sg_store_peek(s, account, NULL, &out->st)) != SG_OK)
         return rc;
+    if ((rc = sg_store_peek_familiar(s, account, &out->st_familiar)) != SG_OK)
+        return rc;
     if ((rc = hmget(s, key, fields, 5, &r)) != SG_OK)
         return rc;
     if (sg_admin_reply_int(r->element[0], 0, LONG_MAX, &v) == SG_OK)

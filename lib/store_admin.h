@@ -33,7 +33,10 @@ struct sg_admin_familiar {
 };
 
 struct sg_admin_account {
-    struct sg_store_state st;           /* sg_store_peek(ACCOUNT, no source) */
+    struct sg_store_state st;           /* sg_store_peek(ACCOUNT, no source):
+                                         * what unfamiliar sources get */
+    struct sg_store_state st_familiar;  /* sg_store_peek_familiar(ACCOUNT):
+                                         * what its familiar sources get */
     int exists;                         /* PREFIX:a:ACCOUNT exists */
     long raw_failures;                  /* n as stored, even after its window */
     int64_t window_start_ms;            /* ws, 0 if none */

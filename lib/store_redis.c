@@ -468,13 +468,13 @@ static void ms_arg(char *buf, size_t len, uint64_t v)
 }
 
 static int check(struct sg_store *s, const struct sg_store_attempt *a, int attempt,
-                 struct sg_store_state *out)
+                 int as_familiar, struct sg_store_state *out)
 {
     struct attempt_keys k;
     char aw[24], sw[24], keep[24], fam[24];
     const char *keys[5] = { k.account, k.stats, k.settings, k.familiar, k.source };
-    const char *args[7] = { aw, sw, attempt ? "1" : "0", a->app_digest ? a->app_digest : "",
-                            a->source ? a->source : "", keep, fam };
+    const char *args[8] = { aw, sw, attempt ? "1" : "0", a->app_digest ? a->app_digest : "",
+                            a->source ? a->source : "", keep, fam, as_familiar ? "1" : "0" };
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -485,13 +485,13 @@ static int check(struct sg_store *s, const struct sg_store_attempt *a, int attem
     ms_arg(keep, sizeof keep, SG_REVOKED_KEEP_MS);
     ms_arg(fam, sizeof fam, s->policy->familiar_sources_ms);
     return run_script_guarded(s, &s->check, a->source && a->source_counted ? 5 : 4,
-                              keys, 7, args, out);
+                              keys, 8, args, out);
 }
 
 int sg_store_check(struct sg_store *s, const struct sg_store_attempt *a,
                    struct sg_store_state *out)
 {
-    return check(s, a, 1, out);
+    return check(s, a, 1, 0, out);
 }
 
 int sg_store_peek(struct sg_store *s, const char *account, const char *source,
@@ -501,7 +501,14 @@ int sg_store_peek(struct sg_store *s, const char *account, const char *source,
      * an empty part), so only SOURCE can refuse. */
     struct sg_store_attempt a = { account ? account : "", source, 1, NULL, NULL, 0 };
 
-    return check(s, &a, 0, out);
+    return check(s, &a, 0, 0, out);
+}
+
+int sg_store_peek_familiar(struct sg_store *s, const char *account, struct sg_store_state *out)
+{
+    struct sg_store_attempt a = { account, NULL, 0, NULL, NULL, 0 };
+
+    return check(s, &a, 0, 1, out);
 }
 
 int sg_store_report(struct sg_store *s, const struct sg_store_attempt *a,

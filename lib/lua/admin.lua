@@ -4,11 +4,13 @@
 -- ARGV[1]  lock length in ms; "0": until an admin unlocks it
 -- ARGV[2]  account_window in ms
 --
--- Sets the lock end "lu" that check.lua reads: -1 (no end; the key loses
--- its TTL so the lock cannot expire with it), or now + length (replacing
--- any lock there was), with a TTL that covers both that end and the live
--- failure window, as report.lua's keys have. Failures are kept: unlock
--- (DEL) clears both. Time is the Redis server's, as in the other scripts.
+-- Sets the lock ends that check.lua reads: -1 (no end, refused from every
+-- source; the key loses its TTL so the lock cannot expire with it), or
+-- now + length for both the unfamiliar (lu) and the familiar (flu) side
+-- (replacing any lock there was: an admin's lock applies everywhere), with
+-- a TTL that covers that end and whatever the key already had to live for.
+-- Failures are kept: unlock (DEL) clears all. Time is the Redis server's,
+-- as in the other scripts.
 --
 -- Returns {until_ms, now_ms}; until_ms is -1 for a lock without end.
 
@@ -28,6 +30,7 @@ end
 
 local lu = now + len
 local ws = tonumber(redis.call('HGET', KEYS[1], 'ws')) or 0
-redis.call('HSET', KEYS[1], 'lu', lu)
-redis.call('PEXPIRE', KEYS[1], math.max(math.max(ws + window, lu) - now, 1))
+local ttl = tonumber(redis.call('PTTL', KEYS[1])) or -2
+redis.call('HSET', KEYS[1], 'lu', lu, 'flu', lu)
+redis.call('PEXPIRE', KEYS[1], math.max(ws + window - now, lu - now, ttl, 1))
 return {lu, now}

@@ -13,6 +13,8 @@
 -- ARGV[5]  source text, recorded as an app password's last use source
 -- ARGV[6]  how long revoked app passwords are remembered, ms
 -- ARGV[7]  familiar_sources ms
+-- ARGV[8]  "1": answer as for a familiar source whatever the source (the
+--          admin tool's view of the familiar side); "0" otherwise
 --
 -- From a familiar source (a success from there within familiar_sources)
 -- only the familiar counter's lock (flu) refuses; from anywhere else the
@@ -59,8 +61,8 @@ local function same_digest(a, b)
 end
 
 local source = ARGV[5]
-local familiar = false
-if source ~= '' then
+local familiar = ARGV[8] == '1'
+if not familiar and source ~= '' then
   local last = tonumber(redis.call('ZSCORE', KEYS[4], source))
   familiar = last ~= nil and last + tonumber(ARGV[7]) > now
 end

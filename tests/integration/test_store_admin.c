@@ -385,6 +385,42 @@ static void test_familiar_sources(void **state)
     close_ctx(c);
 }
 
+/* The admin's view and the admin's lock cover both sides of smart lockout:
+ * failures from the owner's familiar sources are counted apart. */
+static void test_familiar_side(void **state)
+{
+    struct ctx *c = open_ctx("account_failures = 2");
+    struct sg_store_attempt home = { "hugo", "192.0.2.10/32", 1, NULL, NULL, 0 };
+    struct sg_store_attempt away = { "hugo", "203.0.113.3/32", 1, NULL, NULL, 0 };
+    struct sg_admin_account acct;
+    struct sg_store_state st;
+    int64_t until = 0;
+
+    (void)state;
+    assert_int_equal(sg_store_report(c->store, &home, SG_REPORT_SUCCESS, "success", &st), SG_OK);
+    assert_int_equal(sg_store_report(c->store, &home, SG_REPORT_FAILURE, NULL, &st), SG_OK);
+    assert_int_equal(st.familiar, 1);
+    assert_int_equal(sg_store_report(c->store, &home, SG_REPORT_FAILURE, NULL, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
+    assert_int_equal(sg_admin_account(c->store, "hugo", &acct), SG_OK);
+    assert_int_equal(acct.st.state, SG_STATE_ALLOWED);            /* unfamiliar side */
+    assert_int_equal(acct.st_familiar.state, SG_STATE_ACCOUNT_LOCKED);
+    assert_int_equal(acct.st_familiar.failures, 2);
+    assert_int_equal(sg_admin_unlock(c->store, "hugo"), SG_OK);
+    assert_int_equal(sg_store_check(c->store, &home, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_ALLOWED);
+
+    /* a timed admin lock applies from familiar sources too */
+    assert_int_equal(sg_store_report(c->store, &home, SG_REPORT_SUCCESS, "success", &st), SG_OK);
+    assert_int_equal(sg_admin_lock(c->store, "hugo", 60000, &until, NULL), SG_OK);
+    assert_int_equal(sg_store_check(c->store, &home, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
+    assert_int_equal(st.until_ms, until);
+    assert_int_equal(sg_store_check(c->store, &away, &st), SG_OK);
+    assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
+    close_ctx(c);
+}
+
 static void test_errors_named_by_step(void **state)
 {
     struct ctx *c = open_ctx(NULL);
@@ -427,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_list_many),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_familiar_sources),
+        cmocka_unit_test(test_familiar_side),
         cmocka_unit_test(test_errors_named_by_step),
     };
     return cmocka_run_group_tests_name("store_admin", tests, group_setup, group_teardown);
