@@ -16,7 +16,9 @@
 # E2E_KEEP=1.
 #
 # Variables a caller may set: top_builddir / top_srcdir (make check sets
-# them), PLUGIN_SO (the built plugin), E2E_NO_NETNS=1, E2E_KEEP=1, TMPDIR.
+# them), PLUGIN_SO (the built plugin), E2E_NO_NETNS=1, E2E_KEEP=1, TMPDIR,
+# E2E_LISTEN6 (IPv6 addresses Postfix listens on too, e.g. "::1"; set
+# before postfix_setup; smtp_auth from an IPv6 source connects to the first).
 
 E2E_SYS_PLUGDIR=${E2E_SYS_PLUGDIR:-/usr/lib/x86_64-linux-gnu/sasl2}
 E2E_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -215,8 +217,9 @@ write_policy() {
 # service unchrooted, SASL config in $config_directory/sasl (Debian's
 # Postfix ignores cyrus_sasl_config_path), plugins from $E2E_SASL_PATH.
 postfix_setup() {
-    local pf=$E2E_RUN/pf
+    local pf=$E2E_RUN/pf a ifaces=127.0.0.1 protos=ipv4
     sasl_conf "$pf/etc/sasl/smtpd.conf" "$1"
+    for a in ${E2E_LISTEN6:-}; do protos=all ifaces="$ifaces, [$a]"; done
     cat >"$pf/etc/main.cf" <<EOF
 compatibility_level = 3.6
 queue_directory = $pf/spool
@@ -227,8 +230,8 @@ myhostname = lab.example.test
 mydomain = example.test
 myorigin = \$myhostname
 mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
+inet_interfaces = $ifaces
+inet_protocols = $protos
 mynetworks = 127.0.0.0/8
 relayhost =
 smtpd_peername_lookup = no
@@ -273,6 +276,9 @@ anvil     unix - - n -  1 anvil
 scache    unix - - n -  1 scache
 postlog   unix-dgram n - n - 1 postlogd
 EOF
+    for a in ${E2E_LISTEN6:-}; do
+        echo "[$a]:$SMTP_PORT inet n - n - - smtpd" >>"$pf/etc/master.cf"
+    done
     chown postfix:postfix "$pf/data"
     touch "$pf/postfix.log"
     # a main.cf younger than ~1 s makes every postfix command wait for it to settle
@@ -300,11 +306,24 @@ postfix_log() { cat "$E2E_RUN/pf/postfix.log"; }
 
 # smtp_auth MECH USER PASSWORD [SOURCE_IP]: one swaks AUTH, all its output.
 smtp_auth() {
-    local src=()
+    local src=() server=127.0.0.1:$SMTP_PORT six
     [ -n "${4:-}" ] && src=(--local-interface "$4")
-    swaks --server "127.0.0.1:$SMTP_PORT" "${src[@]}" --helo client.example.test \
+    if [[ "${4:-}" == *:* ]]; then
+        for six in ${E2E_LISTEN6:-::1}; do break; done
+        server=[$six]:$SMTP_PORT
+    fi
+    swaks --server "$server" "${src[@]}" --helo client.example.test \
         --from alice@example.test --to bob@example.test --quit-after AUTH \
         --auth "$1" --auth-user "$2" --auth-password "$3" </dev/null 2>&1
+}
+# e2e_lo_add6 ADDR...: add IPv6 addresses (/128) to lo; only inside the
+# private network namespace (e2e_netns), never on the host's lo.
+e2e_lo_add6() {
+    local a
+    [ -n "${E2E_IN_NETNS:-}" ] || return 1
+    for a in "$@"; do
+        ip -6 addr add "$a/128" dev lo nodad || return 1
+    done
 }
 # The server's final reply to AUTH as swaks prints it: 235, or an error.
 smtp_auth_reply() {
