@@ -11,42 +11,41 @@
  *	In a PAM stack another module (pam_unix, pam_ldap, pam_userdb...)
  *	checks the primary password, so one decision is split over two calls
  *	of this module: a check before that module (preauth, apppass) and a
- *	report after it (authfail, authsucc). engine.h declares the split as
- *	sg_engine_precheck() and sg_engine_record(). They are weak references
- *	here: once lib/engine.c defines them they are used; until then the
- *	same halves are made from sg_engine_decide() and a verifier:
+ *	report after it (authfail, authsucc), the engine's
+ *	sg_engine_precheck() and sg_engine_record().
  *
- *	precheck: decide with no password and a probe verifier. The engine
- *	calls a verifier only for an attempt it allows (after its check round
- *	trip, or with Redis down and store_failure = open). The probe notes
- *	that, answers SG_VERIFY_UNAVAIL, which the engine never counts, and
- *	mutes the engine's log until decide returns, so that its placeholder
- *	"result=backend_unavailable" line never reaches syslog. A refusal is
- *	the engine's own decision: logged and counted as always.
+ *	preauth never hands the password to precheck: it does not prompt
+ *	for one, and app passwords are apppass's job.
  *
- *	apppass: the same with the password. The check round trip compares
- *	it with the account's app passwords and decides (success, revoked,
- *	expired) without calling the probe. Always made this way: the
- *	engine's precheck does not look at passwords.
+ *	apppass needs to know whether the check round trip logged the user
+ *	in with an app password, and precheck answers SG_RESULT_SUCCESS both
+ *	for that and for "may go on". So apppass runs sg_engine_decide()
+ *	with a probe verifier. The engine calls a verifier only for an
+ *	attempt it allows that no app password decided (after the check, or
+ *	with Redis down and store_failure = open); the probe notes that,
+ *	answers SG_VERIFY_UNAVAIL, which the engine never counts, and mutes
+ *	the engine's log until decide returns, so that the placeholder
+ *	"result=backend_unavailable" line never reaches syslog. Any other
+ *	outcome is the engine's own decision, logged and counted as always.
  *
- *	record: decide with a verifier answering the outcome the other module
- *	reached: a check round trip (a lock set meanwhile wins), then the
- *	report, with the engine's rule for accounts that need an app password
- *	and its log line. A password of the app-password shape is not passed
- *	on, so that it cannot log in here as an app password.
+ *	record passes the password only with a failure, for the engine's
+ *	wrong-password fingerprint (the same wrong password counts once).
  *
- *	The password is never copied, logged or kept.
+ *	The password is never copied, logged or kept here.
  */
 #include <stddef.h>
 
-#include "app_password.h"
 #include "pam_saslguard.h"
-#include "secret.h"
-#include "status.h"
 
-/* Defined by lib/engine.c once the split is implemented there. */
-#pragma weak sg_engine_precheck
-#pragma weak sg_engine_record
+enum sg_result sg_pam_precheck(struct sg_pam *p, const struct sg_attempt *a,
+                               struct sg_decision *d)
+{
+    struct sg_attempt b = *a;
+
+    b.password = NULL;
+    b.password_len = 0;
+    return sg_engine_precheck(p->engine, &b, d);
+}
 
 static enum sg_verify probe(void *ctx, const char *account, size_t account_len,
                             const char *password, size_t password_len)
@@ -62,61 +61,19 @@ static enum sg_verify probe(void *ctx, const char *account, size_t account_len,
     return SG_VERIFY_UNAVAIL;
 }
 
-/* Decide A with the probe. Returns 1 when the engine let the attempt go
- * on to verification (D then says SG_RESULT_SUCCESS), 0 when D is the
- * engine's whole decision. */
-static int decide_probed(struct sg_pam *p, const struct sg_attempt *a, struct sg_decision *d)
+enum sg_result sg_pam_apppass(struct sg_pam *p, const struct sg_attempt *a,
+                              struct sg_decision *d, int *decided)
 {
     p->probed = 0;
     p->quiet = 0;
     sg_engine_decide(p->engine, a, probe, p, d);
     p->quiet = 0;
-    if (!p->probed)
-        return 0;
-    sg_decision_set(d, SG_RESULT_SUCCESS);
-    d->until_ms = 0;
-    return 1;
-}
-
-enum sg_result sg_pam_precheck(struct sg_pam *p, const struct sg_attempt *a,
-                               struct sg_decision *d)
-{
-    struct sg_attempt b = *a;
-
-    b.password = "";
-    b.password_len = 0;
-    if (sg_engine_precheck)
-        return sg_engine_precheck(p->engine, &b, d);
-    decide_probed(p, &b, d);
+    *decided = !p->probed;
+    if (p->probed) {
+        sg_decision_set(d, SG_RESULT_SUCCESS);    /* may go on */
+        d->until_ms = 0;
+    }
     return d->result;
-}
-
-enum sg_result sg_pam_apppass(struct sg_pam *p, const struct sg_attempt *a,
-                              struct sg_decision *d, int *decided)
-{
-    *decided = !decide_probed(p, a, d);
-    return d->result;
-}
-
-static enum sg_verify answer(void *ctx, const char *account, size_t account_len,
-                             const char *password, size_t password_len)
-{
-    (void)account;
-    (void)account_len;
-    (void)password;
-    (void)password_len;
-    return *(const enum sg_verify *)ctx;
-}
-
-/* Does the password look like an app password (16 letters)? */
-static int app_shaped(const char *password, size_t len)
-{
-    char letters[SG_APP_PASSWORD_LEN + 1];
-
-    if (sg_app_password_normalize(password, len, letters) != SG_OK)
-        return 0;
-    sg_secret_wipe_buffer(letters, sizeof letters);
-    return 1;
 }
 
 enum sg_result sg_pam_record(struct sg_pam *p, const struct sg_attempt *a,
@@ -124,16 +81,9 @@ enum sg_result sg_pam_record(struct sg_pam *p, const struct sg_attempt *a,
 {
     struct sg_attempt b = *a;
 
-    if (!b.password || outcome != SG_VERIFY_BAD) {
-        b.password = "";     /* only a wrong password's fingerprint needs it */
+    if (outcome != SG_VERIFY_BAD) {
+        b.password = NULL;
         b.password_len = 0;
     }
-    if (sg_engine_record)
-        return sg_engine_record(p->engine, &b, outcome, d);
-    if (app_shaped(b.password, b.password_len)) {
-        b.password = "";
-        b.password_len = 0;
-    }
-    p->quiet = 0;
-    return sg_engine_decide(p->engine, &b, answer, &outcome, d);
+    return sg_engine_record(p->engine, &b, outcome, d);
 }
