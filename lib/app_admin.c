@@ -26,6 +26,31 @@ static int simple(struct sg_store *s, int argc, const char **argv, redisReply **
     return sg_store_command(s, argc, argv, r);
 }
 
+enum sg_app_state sg_app_record_state(const struct sg_app_record *r, int64_t now_ms)
+{
+    if (r->revoked)
+        return SG_APP_STATE_REVOKED;
+    if (r->expires_ms > 0 && r->expires_ms <= now_ms)
+        return SG_APP_STATE_EXPIRED;
+    return SG_APP_STATE_ACTIVE;
+}
+
+const char *sg_app_state_name(enum sg_app_state st)
+{
+    static const char *const names[] = { "active", "expired", "revoked" };
+
+    return (unsigned)st < 3 ? names[st] : "?";
+}
+
+enum sg_app_need sg_app_needed(const struct sg_policy *p, int mfa)
+{
+    if (p->app_passwords == SG_APP_REQUIRED)
+        return SG_APP_NEED_POLICY;
+    if (p->app_passwords == SG_APP_PER_ACCOUNT && mfa)
+        return SG_APP_NEED_MFA;
+    return SG_APP_NEED_NONE;
+}
+
 int sg_app_mfa_set(struct sg_store *s, const char *account, int on)
 {
     char key[SG_KEY_MAX];

@@ -32,6 +32,24 @@ struct sg_app_record {
     int64_t revoked_ms;          /* 0 unless revoked */
 };
 
+/* What a record means at NOW_MS (Redis time), as check.lua reads it. */
+enum sg_app_state {
+    SG_APP_STATE_ACTIVE = 0,     /* logs in */
+    SG_APP_STATE_EXPIRED,        /* active record past its expiry */
+    SG_APP_STATE_REVOKED         /* revoked by an admin */
+};
+enum sg_app_state sg_app_record_state(const struct sg_app_record *r, int64_t now_ms);
+/* "active", "expired", "revoked" */
+const char *sg_app_state_name(enum sg_app_state st);
+
+/* Why an account needs an app password (the engine's rule, engine.c). */
+enum sg_app_need {
+    SG_APP_NEED_NONE = 0,        /* its primary password logs in */
+    SG_APP_NEED_MFA,             /* app_passwords = per-account and its flag is on */
+    SG_APP_NEED_POLICY           /* app_passwords = required */
+};
+enum sg_app_need sg_app_needed(const struct sg_policy *p, int mfa);
+
 /* Turn the two-factor flag on or off. */
 int sg_app_mfa_set(struct sg_store *s, const char *account, int on);
 /* Read it: *on = 0 or 1. */
@@ -39,9 +57,10 @@ int sg_app_mfa_get(struct sg_store *s, const char *account, int *on);
 
 /*
  * Store the digest of a new app password LABEL, created at NOW_MS, expiring
- * at EXPIRES_MS (0: never). SG_EINVAL for a bad label, SG_EIO... no:
- * SG_ENOTFOUND is never returned; a label already active gives SG_EINVAL
- * with *exists = 1, too many active ones SG_EINVAL with *full = 1.
+ * at EXPIRES_MS (0: never). SG_EINVAL for a bad label or digest; also
+ * SG_EINVAL, with *exists = 1, when an active record (expired or not) has
+ * that label, and with *full = 1 when SG_APP_MAX_ACTIVE records are active;
+ * SG_ESTORE when Redis fails.
  */
 int sg_app_add(struct sg_store *s, const char *account, const char *label,
                const char digest[SG_DIGEST_HEX], int64_t now_ms, int64_t expires_ms,

@@ -16,7 +16,9 @@
 
 #include "account_key.h"
 #include "addr.h"
+#include "app_admin.h"
 #include "policy.h"
+#include "secret.h"
 #include "store.h"
 
 /* Exit codes (saslguard(8), EXIT STATUS). */
@@ -121,6 +123,8 @@ void cli_account_text(const char *part, char *buf, size_t len);
 /* Decoded name of a key part into NAME (SG_ACCOUNT_MAX + 1); 0 for a
  * hashed part (NAME = ""). Returns the length, or -1. */
 long cli_account_name(const char *part, char *name, size_t len);
+/* The fields "account" (the decoded name, null if hashed) and "key". */
+void cli_json_account(struct cli_json *j, const char *part);
 
 /* ---- reply.c ---- */
 
@@ -132,6 +136,35 @@ const char *cli_postfix_code(int sasl_code);
 const char *cli_sasl_name(int sasl_code);   /* "SASL_TRYAGAIN" */
 const char *cli_pam_name(int pam_code);     /* "PAM_MAXTRIES" */
 
+/* ---- app_view.c: app passwords and two-factor accounts, worded ---- */
+
+/* Records read per account (active ones are at most SG_APP_MAX_ACTIVE;
+ * revoked ones are kept 90 days). */
+#define CLI_APP_RECORDS 256
+
+/* ACCOUNT's records into a new array *RECS (free() it) of *N, active
+ * first. CLI_OK or an exit code (message given). */
+int cli_app_records(struct cli *c, const char *key, struct sg_app_record **recs, size_t *n);
+/* How many of RECS are in state ST at NOW_MS. */
+size_t cli_app_count(const struct sg_app_record *recs, size_t n, int64_t now_ms,
+                     enum sg_app_state st);
+/* One record as a JSON object: label, state, times, last source. */
+void cli_app_json(struct cli_json *j, const struct sg_app_record *r, int64_t now_ms);
+/* "2026-11-30T10:15:00Z from 192.0.2.7/32" (no " from" without a source),
+ * or "never". */
+void cli_app_last_use(const struct sg_app_record *r, char *buf, size_t len);
+/* "created T, expires T, last used T from S" / "revoked T, ..." */
+void cli_app_text(const struct sg_app_record *r, int64_t now_ms, char *buf, size_t len);
+/* The SASL code a correct primary password gets when an app password is
+ * needed (mfa_primary_password: NOUSERPASS, or BADAUTH with "refuse"). */
+int cli_app_primary_code(const struct sg_policy *p);
+/* "two-factor account", "app_passwords = required", "no". */
+const char *cli_app_need_text(enum sg_app_need need);
+/* Load the policy's secret_file into S; a missing file, a loose mode or an
+ * unreadable file is explained on stderr (with the fix). CLI_OK, CLI_USAGE
+ * (missing, too open, too short) or CLI_ERROR. */
+int cli_secret_load(const struct cli *c, struct sg_secret *s);
+
 /* ---- subcommands (cmd_*.c) ---- */
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_explain(struct cli *c, int argc, char **argv);
@@ -142,5 +175,16 @@ int cmd_unblock(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv);
 int cmd_config(struct cli *c, int argc, char **argv);
+int cmd_mfa(struct cli *c, int argc, char **argv);
+int cmd_app_password(struct cli *c, int argc, char **argv);
+int cmd_secret(struct cli *c, int argc, char **argv);
+int cmd_passwd(struct cli *c, int argc, char **argv);
+
+/* ---- prompt.c ---- */
+
+/* A password: one line from stdin when it is not a terminal, else typed at
+ * PROMPT without echo. Its length, -1 on a read error, -2 if longer than
+ * CAP - 1 bytes. The caller wipes BUF. */
+long cli_read_password(const char *prompt, char *buf, size_t cap);
 
 #endif

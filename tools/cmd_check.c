@@ -41,6 +41,14 @@ static const struct cli_help check_help = {
     "with sasldb, saslauthd, ...), then counting the outcome. Prints the result\n"
     "name, the SASL code and the reply Postfix would send.\n"
     "\n"
+    "App passwords are checked as the mail server does (spaces and case do not\n"
+    "matter): one of the account's active ones succeeds; a revoked or expired\n"
+    "one gets revoked_credential (535, not counted as a failure); the correct\n"
+    "primary password of an account that needs an app password (two-factor\n"
+    "account, or app_passwords = required) gets app_password_required (535 5.7.8\n"
+    "... user supplied passwords are not permitted, not counted as a failure).\n"
+    "Reading app passwords needs the policy's secret_file.\n"
+    "\n"
     "THIS IS A REAL ATTEMPT: a wrong password counts as a failure and can lock\n"
     "the account (and block the --source), exactly like one from the network.\n"
     "\n"
@@ -179,9 +187,12 @@ static enum sg_verify verify(void *ctx, const char *account, size_t alen,
     return verify_code(sasl_checkpass(ctx, account, (unsigned)alen, password, (unsigned)plen));
 }
 
-/* The engine's log lines go to syslog; the last one is kept for errors. */
+/* The engine's log lines go to syslog; the last one (the decision) is kept
+ * for the output. Lines logged while the engine is made (a secret that
+ * cannot be read...) are problems of this setup: shown on stderr too. */
 struct log_ctx {
     const struct cli *c;
+    int creating;
     char last[600];
 };
 
@@ -192,13 +203,59 @@ static void engine_log(void *ctx, enum sg_log_level level, const char *line)
 
     snprintf(l->last, sizeof l->last, "%s", line);
     cli_syslog(l->c, prio[level <= SG_LOG_DEBUG ? level : SG_LOG_DEBUG], line);
+    if (l->creating && !l->c->verbose && level <= SG_LOG_WARN)
+        fprintf(stderr, "%s\n", line);
 }
 
-static void print_result(const struct cli *c, const char *account, const struct sg_decision *d)
+/* The value of " KEY=" in the decision line LINE, or "". */
+static void line_token(const char *line, const char *key, char *out, size_t len)
+{
+    char pat[32];
+    const char *v;
+    size_t n;
+
+    snprintf(pat, sizeof pat, " %s=", key);
+    out[0] = '\0';
+    if (!(v = strstr(line, pat)))
+        return;
+    v += strlen(pat);
+    n = strcspn(v, " ");
+    snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), v);
+}
+
+/* What the result says about app passwords, from the decision line. */
+struct app_note {
+    char label[SG_APP_LABEL_MAX + 1];   /* "" unless an app password matched */
+    const char *state;                  /* "active", "revoked", "expired" */
+};
+
+static void app_note(const struct sg_decision *d, const char *line, struct app_note *n)
+{
+    char v[40];
+
+    memset(n, 0, sizeof *n);
+    if (d->result == SG_RESULT_SUCCESS) {
+        line_token(line, "credential", v, sizeof v);
+        if (strcmp(v, "app_password") != 0)
+            return;
+        n->state = "active";
+    } else if (d->result == SG_RESULT_REVOKED_CREDENTIAL) {
+        line_token(line, "reason", v, sizeof v);
+        n->state = strcmp(v, "expired") == 0 ? "expired" : "revoked";
+    } else {
+        return;
+    }
+    line_token(line, "label", n->label, sizeof n->label);
+}
+
+static void print_result(const struct cli *c, const char *account, const struct sg_decision *d,
+                         const char *line, enum sg_app_passwords mode)
 {
     char reply[200], name[SG_ACCOUNT_PRINTABLE_LEN], until[40];
     struct cli_json j;
+    struct app_note n;
 
+    app_note(d, line, &n);
     cli_postfix_reply(d->sasl_code, reply, sizeof reply);
     if (c->json) {
         cli_json_init(&j, stdout);
@@ -212,6 +269,14 @@ static void print_result(const struct cli *c, const char *account, const struct 
         cli_json_str(&j, "reply", reply);
         cli_json_int(&j, "failures", d->failures);
         cli_json_time(&j, "until", d->until_ms);
+        if (n.state) {
+            cli_json_object(&j, "app_password");
+            cli_json_str(&j, "label", n.label);
+            cli_json_str(&j, "state", n.state);
+            cli_json_end(&j);
+        } else {
+            cli_json_null(&j, "app_password");
+        }
         cli_json_end(&j);
         return;
     }
@@ -225,6 +290,15 @@ static void print_result(const struct cli *c, const char *account, const struct 
         cli_iso_time(d->until_ms, until, sizeof until);
         printf("until: %s\n", until);
     }
+    if (d->result == SG_RESULT_SUCCESS && n.state)
+        printf("credential: app password \"%s\"\n", n.label);
+    else if (d->result == SG_RESULT_REVOKED_CREDENTIAL)
+        printf("note: app password \"%s\" %s: a stale device; not counted as a failure\n",
+               n.label, strcmp(n.state, "expired") == 0 ? "has expired" : "was revoked");
+    else if (d->result == SG_RESULT_APP_PASSWORD_REQUIRED)
+        printf("note: the password is right, but %s needs an app password (%s); "
+               "not counted as a failure\n", name,
+               cli_app_need_text(mode == SG_APP_REQUIRED ? SG_APP_NEED_POLICY : SG_APP_NEED_MFA));
 }
 
 static int parse(struct cli *c, int argc, char **argv, struct check_opts *o)
@@ -274,7 +348,10 @@ static int decide(struct cli *c, const struct check_opts *o, sasl_conn_t *conn,
     int rc;
 
     c->policy = NULL;               /* sg_engine_new_from_policy takes it, even on failure */
-    if ((rc = sg_engine_new_from_policy(p, engine_log, log, &e)) != SG_OK) {
+    log->creating = 1;
+    rc = sg_engine_new_from_policy(p, engine_log, log, &e);
+    log->creating = 0;
+    if (rc != SG_OK) {
         fputs("saslguard: out of memory\n", stderr);
         return CLI_ERROR;
     }
@@ -289,8 +366,9 @@ int cmd_check(struct cli *c, int argc, char **argv)
     char pw[PASSWORD_MAX + 1], ep[600];
     sasl_callback_t cbs[3];
     sasl_conn_t *conn = NULL;
-    struct log_ctx log = { c, "" };
+    struct log_ctx log = { c, 0, "" };
     struct sg_decision d;
+    enum sg_app_passwords mode;
     long plen;
     int rc, n = 0;
 
@@ -299,6 +377,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
     if ((rc = cli_open(c, 0)) != CLI_OK)
         return rc;
     cli_endpoint(c->policy, ep, sizeof ep);
+    mode = c->policy->app_passwords;    /* the engine takes the policy */
 
     plen = read_password(pw, sizeof pw);
     if (plen < 0 || plen == 0) {
@@ -330,7 +409,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
 
-    print_result(c, o.account, &d);
+    print_result(c, o.account, &d, log.last, mode);
     if (d.result == SG_RESULT_STORE_UNAVAILABLE || d.result == SG_RESULT_STORE_CLOSED) {
         fprintf(stderr, "saslguard: cannot reach Redis at %s; the decision was: %s\n",
                 ep, log.last);

@@ -7,12 +7,17 @@
  *	and the reply Postfix would send. The verdict is the core's: one
  *	sg_store_peek() of the account and/or source, as the engine's check
  *	would see it (a trusted source is not counted, as in the engine);
- *	the details around it come from store_admin.
+ *	the details around it come from store_admin. For an account, its
+ *	app-password side too: whether it needs one (sg_app_needed), what the
+ *	right primary password, an app password and a stale one would get.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <sys/socket.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "outcome.h"
@@ -27,6 +32,14 @@ static const struct cli_help explain_help = {
     "end, the result (result name, SASL code, PAM code) and the SMTP reply\n"
     "Postfix would send. For an allowed attempt, both outcomes are shown: the\n"
     "right password and a wrong one (and whether that one would lock).\n"
+    "\n"
+    "For an account that needs an app password (two-factor account, or\n"
+    "app_passwords = required), the right primary password is refused with\n"
+    "app_password_required (535 5.7.8 Error: authentication failed: user\n"
+    "supplied passwords are not permitted; with mfa_primary_password = refuse\n"
+    "the plain 535 ... authentication failure), not counted; what an app\n"
+    "password and a revoked or expired one get is shown too. A secret file\n"
+    "that the mail server could not use is reported.\n"
     "\n"
     "An ADDRESS (192.0.2.7, 2001:db8::1, or a prefix 192.0.2.0/24) is reduced\n"
     "to the policy's source prefix (ipv4_prefix, ipv6_prefix) and checked\n"
@@ -111,7 +124,80 @@ struct verdict {
     char fail_note[300];                /* allowed: what a wrong password does */
     long acct_next, src_next;           /* allowed: failure numbers it would be */
     int locks, blocks;
+    /* app passwords, for an account */
+    enum sg_app_need need;
+    size_t app_active, app_stale;
+    char secret_problem[600];           /* "" when the secret file is usable */
 };
+
+/* Would the mail server be unable to use the secret file? (A file only
+ * root may read is fine: the plugin loads it as root.) */
+static void secret_problem(const struct cli *c, char *buf, size_t len)
+{
+    const char *path = c->policy->secret_file;
+    struct sg_secret sec;
+    char err[600];
+    int rc;
+
+    buf[0] = '\0';
+    if (access(path, F_OK) != 0 && errno == ENOENT) {
+        snprintf(buf, len, "%s does not exist (create it with: saslguard secret init)", path);
+        return;
+    }
+    rc = sg_secret_load(path, &sec, err, sizeof err);
+    sg_secret_wipe(&sec);
+    if (rc == SG_ECONFIG)
+        snprintf(buf, len, "%s", err);
+}
+
+/* The account's app-password side: need, counts, secret file. */
+static int app_side(struct cli *c, const char *key, struct verdict *v)
+{
+    struct sg_app_record *recs;
+    size_t n;
+    int rc;
+
+    v->need = sg_app_needed(c->policy, v->st->mfa);
+    if ((rc = cli_app_records(c, key, &recs, &n)) != CLI_OK)
+        return rc;
+    v->app_active = cli_app_count(recs, n, v->st->now_ms, SG_APP_STATE_ACTIVE);
+    v->app_stale = n - v->app_active;
+    free(recs);
+    if (c->policy->app_passwords != SG_APP_OFF && (v->need != SG_APP_NEED_NONE || n > 0))
+        secret_problem(c, v->secret_problem, sizeof v->secret_problem);
+    return CLI_OK;
+}
+
+/* The app-password lines of the text output. */
+static void app_header(const struct cli *c, const struct verdict *v)
+{
+    if (c->policy->app_passwords == SG_APP_OFF)
+        printf("app passwords: not accepted (app_passwords = off)%s\n",
+               v->st->mfa ? "; its two-factor flag is ignored" : "");
+    else if (v->need != SG_APP_NEED_NONE)
+        printf("app passwords: needed (%s); %zu active, %zu revoked or expired\n",
+               cli_app_need_text(v->need), v->app_active, v->app_stale);
+    else
+        printf("app passwords: not needed; %zu active, %zu revoked or expired\n",
+               v->app_active, v->app_stale);
+    if (v->secret_problem[0])
+        printf("warning: app passwords cannot be verified: %s\n", v->secret_problem);
+}
+
+static void app_outcomes(const struct cli *c, const struct verdict *v)
+{
+    char reply[200];
+
+    if (c->policy->app_passwords == SG_APP_OFF
+        || (v->need == SG_APP_NEED_NONE && v->app_active + v->app_stale == 0))
+        return;
+    cli_postfix_reply(sg_result_sasl_code(SG_RESULT_SUCCESS), reply, sizeof reply);
+    printf("  app password:   %s (success)%s\n", reply,
+           v->app_active ? "" : "; it has no active one (saslguard app-password add)");
+    cli_postfix_reply(sg_result_sasl_code(SG_RESULT_REVOKED_CREDENTIAL), reply, sizeof reply);
+    printf("  revoked or expired app password: %s (revoked_credential); a stale device, "
+           "not counted as a failure\n", reply);
+}
 
 static void word(const struct cli *c, const char *key, const struct source *src,
                  struct verdict *v)
@@ -201,6 +287,7 @@ static void print_text(const struct cli *c, const char *key, const struct source
     if (key) {
         cli_account_text(key, name, sizeof name);
         printf("account: %s%s\n", name, acc->exists ? "" : " (no failures recorded)");
+        app_header(c, v);
     }
     if (src) {
         if (src->prefix_key)
@@ -233,16 +320,22 @@ static void print_text(const struct cli *c, const char *key, const struct source
         return;
     }
     printf("next attempt: password checked: %s\n", v->reason);
-    cli_postfix_reply(sg_result_sasl_code(SG_RESULT_SUCCESS), reply, sizeof reply);
-    printf("  right password: %s (success); clears the account's failures\n", reply);
+    if (v->need != SG_APP_NEED_NONE) {
+        cli_postfix_reply(cli_app_primary_code(c->policy), reply, sizeof reply);
+        printf("  right password: %s (app_password_required): %s needs an app password (%s); "
+               "not counted as a failure\n", reply, name, cli_app_need_text(v->need));
+    } else {
+        cli_postfix_reply(sg_result_sasl_code(SG_RESULT_SUCCESS), reply, sizeof reply);
+        printf("  right password: %s (success); clears the account's failures\n", reply);
+    }
+    app_outcomes(c, v);
     cli_postfix_reply(sg_result_sasl_code(SG_RESULT_BAD_CREDENTIALS), reply, sizeof reply);
     printf("  wrong password: %s (bad_credentials); %s\n", reply, v->fail_note);
 }
 
-static void json_result(struct cli_json *j, const char *key, enum sg_result r)
+static void json_result_code(struct cli_json *j, const char *key, enum sg_result r, int code)
 {
     char reply[200];
-    int code = sg_result_sasl_code(r);
 
     cli_postfix_reply(code, reply, sizeof reply);
     if (key)
@@ -254,6 +347,11 @@ static void json_result(struct cli_json *j, const char *key, enum sg_result r)
     cli_json_str(j, "reply", reply);
     if (key)
         cli_json_end(j);
+}
+
+static void json_result(struct cli_json *j, const char *key, enum sg_result r)
+{
+    json_result_code(j, key, r, sg_result_sasl_code(r));
 }
 
 static void print_json(const struct cli *c, const char *key, const struct source *src,
@@ -279,6 +377,13 @@ static void print_json(const struct cli *c, const char *key, const struct source
         cli_json_int(&j, "account_failures", p->account_failures);
         cli_json_int(&j, "account_window_ms", (long long)p->account_window_ms);
         cli_json_int(&j, "account_lock_ms", (long long)p->account_lock_ms);
+        cli_json_bool(&j, "mfa", v->st->mfa);
+        cli_json_bool(&j, "needs_app_password", v->need != SG_APP_NEED_NONE);
+        cli_json_str(&j, "needs_app_password_by", v->need == SG_APP_NEED_MFA ? "mfa"
+                     : v->need == SG_APP_NEED_POLICY ? "policy" : NULL);
+        cli_json_int(&j, "app_passwords_active", (long long)v->app_active);
+        cli_json_int(&j, "app_passwords_stale", (long long)v->app_stale);
+        cli_json_str(&j, "secret_problem", v->secret_problem[0] ? v->secret_problem : NULL);
         cli_json_end(&j);
     } else {
         cli_json_null(&j, "account");
@@ -316,8 +421,16 @@ static void print_json(const struct cli *c, const char *key, const struct source
     } else {
         cli_json_null(&j, "result");
         if (key) {
-            json_result(&j, "on_success", SG_RESULT_SUCCESS);
+            if (v->need != SG_APP_NEED_NONE)
+                json_result_code(&j, "on_success", SG_RESULT_APP_PASSWORD_REQUIRED,
+                                 cli_app_primary_code(p));
+            else
+                json_result(&j, "on_success", SG_RESULT_SUCCESS);
             json_result(&j, "on_failure", SG_RESULT_BAD_CREDENTIALS);
+            if (p->app_passwords != SG_APP_OFF) {
+                json_result(&j, "on_app_password", SG_RESULT_SUCCESS);
+                json_result(&j, "on_stale_app_password", SG_RESULT_REVOKED_CREDENTIAL);
+            }
             cli_json_int(&j, "account_failure", v->acct_next);
             cli_json_bool(&j, "locks_account", v->locks);
             if (src && !src->trusted) {
@@ -385,6 +498,8 @@ int cmd_explain(struct cli *c, int argc, char **argv)
     memset(&v, 0, sizeof v);
     v.st = &st;
     word(c, key, source ? &src : NULL, &v);
+    if (key && (rc = app_side(c, key, &v)) != CLI_OK)
+        return rc;
     if (c->json)
         print_json(c, key, source ? &src : NULL, &acc, &so, &v);
     else

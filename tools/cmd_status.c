@@ -4,12 +4,14 @@
  * DESCRIPTION
  *	status shows one account: failures in the window, whether it is
  *	locked and until when, escalation level, last failure, familiar
- *	sources. list shows every account and/or source with state, found
- *	with SCAN. Whether something is locked always comes from the core's
+ *	sources, its two-factor flag, app passwords and stale devices
+ *	(revoked or expired app passwords). list shows every account
+ *	and/or source with state, found with SCAN. Whether something is locked always comes from the core's
  *	peek (check.lua, read only); raw fields only add details.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -20,8 +22,11 @@ static const struct cli_help status_help = {
     "status ACCOUNT [-c PATH] [--json]",
     "Show what saslguard knows about ACCOUNT: failures within account_window,\n"
     "whether it is locked and until when (an admin lock: until unlocked), its\n"
-    "escalation level, the time and source of its last failure and the sources\n"
-    "it logged in from (familiar sources). Reads only; counts nothing.\n"
+    "escalation level, the time and source of its last failure, the sources\n"
+    "it logged in from (familiar sources), its two-factor flag and whether it\n"
+    "needs an app password, its active app passwords, and its stale devices:\n"
+    "revoked or expired app passwords (label, when, last use), whose attempts\n"
+    "are refused as revoked_credential. Reads only; counts nothing.\n"
     "ACCOUNT is the name the mail server authenticates (e.g. alice@example.test),\n"
     "compared without case. An account without state is shown as \"no failures\n"
     "recorded\" (exit 0: saslguard cannot know whether the account exists).\n"
@@ -57,27 +62,75 @@ static const char *account_state(enum sg_check_state st)
     return "allowed";
 }
 
-/* The account name fields of a JSON object: "account" (null if hashed), "key". */
-static void json_account(struct cli_json *j, const char *part)
-{
-    char name[SG_ACCOUNT_MAX + 1];
-    long n = cli_account_name(part, name, sizeof name);
+/* The two-factor part: flag, need, app passwords and stale devices. */
+struct app_view {
+    const struct sg_app_record *recs;
+    size_t n;
+};
 
-    if (n > 0)
-        cli_json_strn(j, "account", name, (size_t)n);
-    else
-        cli_json_null(j, "account");
-    cli_json_str(j, "key", part);
+static const char *need_name(enum sg_app_need need)
+{
+    return need == SG_APP_NEED_MFA ? "mfa" : need == SG_APP_NEED_POLICY ? "policy" : NULL;
 }
 
-static void status_json(const struct cli *c, const char *key, const struct sg_admin_account *a)
+static void app_json(const struct cli *c, struct cli_json *j, const struct sg_admin_account *a,
+                     const struct app_view *v)
+{
+    enum sg_app_need need = sg_app_needed(c->policy, a->st.mfa);
+
+    cli_json_bool(j, "mfa", a->st.mfa);
+    cli_json_bool(j, "needs_app_password", need != SG_APP_NEED_NONE);
+    cli_json_str(j, "needs_app_password_by", need_name(need));
+    for (int stale = 0; stale < 2; stale++) {
+        cli_json_array(j, stale ? "stale_devices" : "app_passwords");
+        for (size_t i = 0; i < v->n; i++)
+            if ((sg_app_record_state(&v->recs[i], a->st.now_ms) != SG_APP_STATE_ACTIVE) == stale)
+                cli_app_json(j, &v->recs[i], a->st.now_ms);
+        cli_json_end(j);
+    }
+}
+
+static void app_text(const struct cli *c, const struct sg_admin_account *a,
+                     const struct app_view *v)
+{
+    static const char *const head[] = { "app passwords:", "stale devices:" };
+    const struct sg_policy *p = c->policy;
+    enum sg_app_need need = sg_app_needed(p, a->st.mfa);
+    char line[400];
+
+    if (p->app_passwords == SG_APP_OFF)
+        printf("two-factor:   %s (ignored: app_passwords = off)\n", a->st.mfa ? "on" : "off");
+    else if (need == SG_APP_NEED_POLICY)
+        printf("two-factor:   %s; needs an app password anyway (app_passwords = required)\n",
+               a->st.mfa ? "on" : "off");
+    else if (need == SG_APP_NEED_MFA)
+        printf("two-factor:   on: needs an app password (its primary password gets "
+               "app_password_required)\n");
+    else
+        printf("two-factor:   off\n");
+    for (int stale = 0; stale < 2; stale++) {
+        int shown = 0;
+
+        for (size_t i = 0; i < v->n; i++) {
+            if ((sg_app_record_state(&v->recs[i], a->st.now_ms) != SG_APP_STATE_ACTIVE) != stale)
+                continue;
+            cli_app_text(&v->recs[i], a->st.now_ms, line, sizeof line);
+            printf("%-15s%s: %s\n", shown++ ? "" : head[stale], v->recs[i].label, line);
+        }
+        if (!shown)
+            printf("%-15s(none)\n", head[stale]);
+    }
+}
+
+static void status_json(const struct cli *c, const char *key, const struct sg_admin_account *a,
+                        const struct app_view *v)
 {
     const struct sg_policy *p = c->policy;
     struct cli_json j;
 
     cli_json_init(&j, stdout);
     cli_json_object(&j, NULL);
-    json_account(&j, key);
+    cli_json_account(&j, key);
     cli_json_bool(&j, "exists", a->exists);
     cli_json_str(&j, "state", account_state(a->st.state));
     cli_json_bool(&j, "locked", a->st.state != SG_STATE_ALLOWED);
@@ -105,11 +158,13 @@ static void status_json(const struct cli *c, const char *key, const struct sg_ad
         cli_json_end(&j);
     }
     cli_json_end(&j);
+    app_json(c, &j, a, v);
     cli_json_time(&j, "now", a->st.now_ms);
     cli_json_end(&j);
 }
 
-static void status_text(const struct cli *c, const char *key, const struct sg_admin_account *a)
+static void status_text(const struct cli *c, const char *key, const struct sg_admin_account *a,
+                        const struct app_view *v)
 {
     const struct sg_policy *p = c->policy;
     char name[SG_ACCOUNT_PRINTABLE_LEN + 80], t[40], span[40], win[24];
@@ -154,6 +209,7 @@ static void status_text(const struct cli *c, const char *key, const struct sg_ad
         if (a->familiar_total > a->familiar_count)
             printf("              ... %zu more\n", a->familiar_total - a->familiar_count);
     }
+    app_text(c, a, v);
 }
 
 int cmd_status(struct cli *c, int argc, char **argv)
@@ -161,6 +217,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
     static const struct option opts[] = { CLI_COMMON_LONG, { NULL, 0, NULL, 0 } };
     char key[SG_ACCOUNT_KEY_LEN];
     struct sg_admin_account a;
+    struct sg_app_record *recs;
+    struct app_view v;
     int ch, rc;
 
     while ((ch = getopt_long(argc, argv, ":" CLI_COMMON_SHORT, opts, NULL)) != -1)
@@ -174,10 +232,14 @@ int cmd_status(struct cli *c, int argc, char **argv)
         return rc;
     if ((rc = sg_admin_account(c->store, key, &a)) != SG_OK)
         return cli_store_failed(c, rc);
+    if ((rc = cli_app_records(c, key, &recs, &v.n)) != CLI_OK)
+        return rc;
+    v.recs = recs;
     if (c->json)
-        status_json(c, key, &a);
+        status_json(c, key, &a, &v);
     else
-        status_text(c, key, &a);
+        status_text(c, key, &a, &v);
+    free(recs);
     return CLI_OK;
 }
 
@@ -210,7 +272,7 @@ static void list_print(const struct cli *c, struct cli_json *j, enum sg_admin_ki
 
             cli_json_object(j, NULL);
             if (acc)
-                json_account(j, e->part);
+                cli_json_account(j, e->part);
             else
                 cli_json_str(j, "source", e->part);
             cli_json_str(j, "state", account_state(e->st.state));

@@ -33,7 +33,7 @@
 static const char usage_text[] =
     "usage: saslguard [-c PATH] [-v] [--json] COMMAND [ARGS]\n"
     "\n"
-    "Inspect and manage saslguard's lockout state in Redis.\n"
+    "Inspect and manage saslguard's lockout state and app passwords in Redis.\n"
     "\n"
     "commands:\n"
     "  status ACCOUNT              failures, lock, last failure, familiar sources\n"
@@ -50,6 +50,15 @@ static const char usage_text[] =
     "  stats [--prometheus] [--output FILE]\n"
     "                              decisions by result\n"
     "  config check                validate the policy file\n"
+    "  mfa on|off ACCOUNT          two-factor flag: SMTP with app passwords only\n"
+    "  app-password add ACCOUNT --label NAME [--expires DURATION]\n"
+    "                              new app password, printed once\n"
+    "  app-password list ACCOUNT   labels, state, last use (never secrets)\n"
+    "  app-password revoke ACCOUNT LABEL|--all\n"
+    "                              stop accepting app passwords\n"
+    "  secret init [--owner USER]  create the HMAC secret file (secret_file)\n"
+    "  passwd [--delete] ACCOUNT   set or delete a password in the password file\n"
+    "                              (password_source = file:PATH)\n"
     "\n"
     "options (also accepted after COMMAND):\n"
     "  -c, --config PATH   policy file (default: $SASLGUARD_CONF, else " SG_DEFAULT_CONFIG ")\n"
@@ -70,6 +79,8 @@ static const struct command commands[] = {
     { "status", cmd_status }, { "explain", cmd_explain }, { "list", cmd_list },
     { "lock", cmd_lock }, { "unlock", cmd_unlock }, { "unblock", cmd_unblock },
     { "check", cmd_check }, { "stats", cmd_stats }, { "config", cmd_config },
+    { "mfa", cmd_mfa }, { "app-password", cmd_app_password }, { "secret", cmd_secret },
+    { "passwd", cmd_passwd },
 };
 
 int cli_usage_error(const struct cli_help *h, const char *fmt, ...)

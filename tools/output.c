@@ -242,3 +242,15 @@ void cli_account_text(const char *part, char *buf, size_t len)
     else
         snprintf(buf, len, "(invalid key part)");
 }
+
+void cli_json_account(struct cli_json *j, const char *part)
+{
+    char name[SG_ACCOUNT_MAX + 1];
+    long n = cli_account_name(part, name, sizeof name);
+
+    if (n > 0)
+        cli_json_strn(j, "account", name, (size_t)n);
+    else
+        cli_json_null(j, "account");
+    cli_json_str(j, "key", part);
+}

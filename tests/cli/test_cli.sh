@@ -8,90 +8,12 @@
 # failure, never a skip. Prints "ok - ..." / "FAIL - ..." per check and
 # "N passed, N failed" at the end.
 #
-# Environment: top_builddir, top_srcdir (set by make check), REDIS_SERVER,
-# REDIS_CLI; SG_WRAP, a command to run saslguard under (e.g.
-# SG_WRAP="valgrind -q --error-exitcode=99 --leak-check=full").
+# Environment: see lib.sh (top_builddir, REDIS_SERVER, REDIS_CLI, SG_WRAP,
+# e.g. SG_WRAP="valgrind -q --error-exitcode=99 --leak-check=full").
 set -u
 
-top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
-SG=$top_builddir/tools/saslguard
-REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server)}
-REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli)}
-SG_WRAP=${SG_WRAP:-}
-PASS=0 FAIL=0 REDIS_PID=
-
-ok()  { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
-finish() {
-    echo "$PASS passed, $FAIL failed"
-    [ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]
-    exit
-}
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/sgcli-XXXXXX") || { bad "mktemp"; finish; }
-stop_redis() {
-    if [ -n "$REDIS_PID" ]; then
-        kill "$REDIS_PID" 2>/dev/null
-        wait "$REDIS_PID" 2>/dev/null
-        REDIS_PID=
-    fi
-}
-cleanup() { stop_redis; rm -rf "$T"; }
-trap cleanup EXIT
-
-# ---------------------------------------------------------------- helpers
-CONF=$T/saslguard.conf
-# run ARGS...: saslguard with the test policy; sets OUT, ERR, RC.
-run() {
-    OUT=$($SG_WRAP "$SG" -c "$CONF" "$@" 2>"$T/stderr" </dev/null); RC=$?
-    ERR=$(cat "$T/stderr")
-}
-# run_pw PASSWORD ARGS...: the same with PASSWORD on standard input.
-run_pw() {
-    local pw=$1; shift
-    OUT=$(printf '%s\n' "$pw" | $SG_WRAP "$SG" -c "$CONF" "$@" 2>"$T/stderr"); RC=$?
-    ERR=$(cat "$T/stderr")
-}
-show() { { echo "    exit: $RC"; echo "$OUT" | sed 's/^/    out| /'; echo "$ERR" | sed 's/^/    err| /'; } | head -30; }
-expect_rc()  { if [ "$RC" = "$2" ]; then ok "$1"; else bad "$1 (exit $RC, wanted $2)"; show; fi; }
-expect_out() { if grep -qE -- "$2" <<<"$OUT"; then ok "$1"; else bad "$1 (stdout lacks /$2/)"; show; fi; }
-expect_err() { if grep -qE -- "$2" <<<"$ERR"; then ok "$1"; else bad "$1 (stderr lacks /$2/)"; show; fi; }
-expect_no()  { if grep -qE -- "$2" <<<"$OUT$ERR"; then bad "$1 (found /$2/)"; show; else ok "$1"; fi; }
-# jcheck NAME EXPR: parse OUT as JSON into d and assert the Python EXPR.
-jcheck() {
-    if python3 -c 'import json,sys
-d = json.loads(sys.stdin.read())
-sys.exit(0 if eval(sys.argv[1]) else 1)' "$2" <<<"$OUT" 2>"$T/py"; then
-        ok "$1"
-    else
-        bad "$1 (JSON: $2)"; cat "$T/py" | sed 's/^/    py| /'; show
-    fi
-}
-rcli() { "$REDIS_CLI" -s "$T/redis.sock" "$@"; }
-
-# ---------------------------------------------------------------- set-up
-for tool in "$REDIS_SERVER" "$REDIS_CLI" python3 saslpasswd2; do
-    if [ -z "$tool" ] || ! command -v "$tool" >/dev/null; then
-        bad "required program missing: ${tool:-redis-server/redis-cli} (install redis-server, python3, sasl2-bin)"
-        finish
-    fi
-done
-[ -x "$SG" ] || { bad "$SG not built"; finish; }
-
-"$REDIS_SERVER" --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 --save '' \
-    --appendonly no --daemonize no --dir "$T" --logfile "$T/redis.log" &
-REDIS_PID=$!
-for _ in $(seq 100); do [ "$(rcli PING 2>/dev/null)" = PONG ] && break; sleep 0.05; done
-if [ "$(rcli PING 2>/dev/null)" = PONG ]; then ok "redis-server started (pid $REDIS_PID)"; else bad "redis-server did not start"; finish; fi
-
-mkdir -p "$T/sasl"
-echo s3cret | saslpasswd2 -p -c -f "$T/sasldb2" -u example.test alice
-cat > "$T/sasl/smtpd.conf" <<EOF
-pwcheck_method: auxprop
-auxprop_plugin: sasldb
-sasldb_path: $T/sasldb2
-mech_list: PLAIN LOGIN
-EOF
+. "$(dirname "$0")/lib.sh"
+cli_setup
 head -c 48 /dev/urandom > "$T/secret"; chmod 600 "$T/secret"
 cat > "$CONF" <<EOF
 # saslguard(8) test policy
@@ -106,14 +28,13 @@ source_block = 1h
 trusted_networks = 127.0.0.0/8
 secret_file = $T/secret
 EOF
-SASL=(--sasl-conf-dir "$T/sasl")
 A=alice@example.test
 
 # ---------------------------------------------------------------- usage
 run --help;              expect_rc "--help exits 0" 0; expect_out "--help lists the commands" "unblock ADDRESS\|PREFIX"
 expect_out "--help documents the exit codes" "3 Redis unavailable"
 run --version;           expect_out "--version" "^saslguard [0-9]"
-for cmd in status explain list lock unlock unblock check stats config; do
+for cmd in status explain list lock unlock unblock check stats config mfa app-password secret; do
     run "$cmd" --help
     if [ "$RC" = 0 ] && grep -q "^usage: saslguard $cmd" <<<"$OUT" && grep -q "exit status" <<<"$OUT"; then
         ok "$cmd --help"; else bad "$cmd --help"; show; fi
