@@ -3,7 +3,8 @@
  *
  * One attempt = one check round trip, at most one verification, at most one
  * report round trip, one log line. The password is only ever handed to the
- * front end's verifier; it is never copied, logged or sent to the store.
+ * verifier (the front end's, or with password_source = file: the core's own
+ * password file); it is never copied, logged or sent to the store.
  *
  * Log line (stable tokens, key=value, always in this order):
  *   saslguard: result=NAME account=NAME [source=PREFIX] [mech=M]
@@ -19,6 +20,7 @@
 #include "account_key.h"
 #include "app_password.h"
 #include "engine.h"
+#include "passwd_file.h"
 #include "secret.h"
 #include "status.h"
 #include "store.h"
@@ -32,6 +34,7 @@ struct sg_engine {
     void *log_ctx;
     struct sg_secret secret;
     int have_secret;   /* app passwords can be verified */
+    struct sg_passwd_file *pwfile;   /* password_source = file:, else NULL */
 };
 
 static void emit(const struct sg_engine *e, enum sg_log_level lvl, const char *line)
@@ -104,6 +107,13 @@ int sg_engine_new_from_policy(struct sg_policy *p, sg_log_fn log, void *log_ctx,
         sg_engine_free(e);
         return rc;
     }
+    /* A password file that does not load is a broken policy: refusing
+     * (config_error) beats running without the passwords it holds. */
+    if (p->password_source == SG_PWSRC_FILE
+        && (rc = sg_passwd_file_open(p->password_file, log, log_ctx, &e->pwfile)) != SG_OK) {
+        sg_engine_free(e);
+        return rc;
+    }
     load_secret(e);
     *out = e;
     return SG_OK;
@@ -114,6 +124,7 @@ void sg_engine_free(struct sg_engine *e)
     if (!e)
         return;
     sg_store_close(e->store);
+    sg_passwd_file_close(e->pwfile);
     sg_policy_free(e->policy);
     sg_secret_wipe(&e->secret);
     free(e);
@@ -122,6 +133,11 @@ void sg_engine_free(struct sg_engine *e)
 const struct sg_policy *sg_engine_policy(const struct sg_engine *e)
 {
     return e->policy;
+}
+
+struct sg_passwd_file *sg_engine_passwd_file(const struct sg_engine *e)
+{
+    return e->pwfile;
 }
 
 void sg_decision_set(struct sg_decision *out, enum sg_result r)
@@ -198,6 +214,7 @@ struct job {
     char digest[SG_DIGEST_HEX];
     char fingerprint[SG_DIGEST_HEX];
     struct sg_store_attempt sa;
+    int file_mfa;       /* the password file's "mfa" flag for the account */
 };
 
 /* The source prefix (d->source), and whether it is counted (not trusted). */
@@ -413,11 +430,25 @@ static enum sg_result finish(struct job *j, enum sg_verify v, int mfa)
     return d->result;
 }
 
+/* The verifier for password_source = file: (ctx: the job). */
+static enum sg_verify verify_file(void *ctx, const char *account, size_t account_len,
+                                  const char *password, size_t password_len)
+{
+    struct job *j = ctx;
+    unsigned flags;
+    enum sg_verify v = sg_passwd_file_verify(j->e->pwfile, account, account_len,
+                                             password, password_len, &flags);
+
+    j->file_mfa = (flags & SG_PWF_MFA) != 0;
+    return v;
+}
+
 enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
                                 sg_verify_fn verify, void *vctx, struct sg_decision *d)
 {
     struct sg_store_state st;
     struct job j;
+    enum sg_verify v;
 
     if (!e) {
         memset(d, 0, sizeof *d);
@@ -426,11 +457,16 @@ enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
     }
     if (!begin(&j, e, a, d))
         return d->result;
+    if (e->pwfile) {        /* the core verifies; the front end's verifier is unused */
+        verify = verify_file;
+        vctx = &j;
+    }
     app_digest(&j);
     if (!check(&j, verify, vctx, &st))
         return d->result;
-    return finish(&j, verify(vctx, a->account, a->account_len, a->password, a->password_len),
-                  st.mfa);
+    v = verify(vctx, a->account, a->account_len, a->password, a->password_len);
+    /* a two-factor account by Redis (saslguard mfa on) or by the file's flag */
+    return finish(&j, v, st.mfa || j.file_mfa);
 }
 
 enum sg_result sg_engine_precheck(struct sg_engine *e, const struct sg_attempt *a,

@@ -7,6 +7,12 @@
  * trip), log one decision line and return the result with the SASL and PAM
  * codes to answer. With the store unreachable, the policy's store_failure
  * decides (tempfail / open / closed).
+ *
+ * With password_source = file:PATH the engine verifies primary passwords
+ * itself against that file (passwd_file.h), opened when the engine is made
+ * (a file that does not load is a configuration error, like a broken
+ * policy); sg_engine_decide() then ignores the front end's verifier, and
+ * the file's "mfa" flag counts like the account's mfa flag in Redis.
  */
 #ifndef SG_ENGINE_H
 #define SG_ENGINE_H
@@ -19,6 +25,7 @@
 #include "policy.h"
 
 struct sg_engine;
+struct sg_passwd_file;
 
 enum sg_verify {
     SG_VERIFY_OK = 0,   /* password correct */
@@ -62,6 +69,9 @@ int sg_engine_new_from_policy(struct sg_policy *p, sg_log_fn log, void *log_ctx,
 void sg_engine_free(struct sg_engine *e);
 
 const struct sg_policy *sg_engine_policy(const struct sg_engine *e);
+
+/* The password file in use (password_source = file:), else NULL. */
+struct sg_passwd_file *sg_engine_passwd_file(const struct sg_engine *e);
 
 /* Decide one attempt. Always fills OUT; E may be NULL (no valid policy):
  * then the result is SG_RESULT_CONFIG_ERROR. Returns OUT->result. */

@@ -8,20 +8,12 @@
  *	application's configuration (NAME.conf, default "smtpd"), so the
  *	site's pwcheck_method answers exactly as it does for the mail server.
  *	The attempt counts like any other. The password buffer is wiped after
- *	use; it is never logged or printed.
- *
- *	Only a termios signal handler keeps state outside the call: the
- *	number of a signal that interrupted the prompt, re-raised once the
- *	terminal's echo is back on.
+ *	use; it is never logged or printed. The prompt is prompt.c's.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <sasl/sasl.h>
@@ -69,80 +61,6 @@ static const struct cli_help check_help = {
 struct check_opts {
     const char *account, *source, *app, *service, *confdir;
 };
-
-/* ---------------------------------------------------------------- password */
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    interrupted = sig;
-}
-
-/* Read one line of at most CAP - 1 bytes into BUF (NUL-terminated).
- * Returns its length, -1 on a read error, -2 if the line is too long. */
-static long read_line(int fd, char *buf, size_t cap)
-{
-    size_t n = 0;
-    int too_long = 0;
-    char ch;
-
-    for (;;) {
-        ssize_t r = read(fd, &ch, 1);
-
-        if (r < 0 && errno == EINTR && !interrupted)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0 || ch == '\n')
-            break;
-        if (n + 1 < cap)
-            buf[n++] = ch;
-        else
-            too_long = 1;
-    }
-    OPENSSL_cleanse(&ch, sizeof ch);
-    if (n > 0 && buf[n - 1] == '\r')
-        n--;
-    buf[n] = '\0';
-    return too_long ? -2 : (long)n;
-}
-
-/* From stdin, or a no-echo prompt on a terminal (signals restore echo). */
-static long read_password(char *buf, size_t cap)
-{
-    static const int sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP };
-    struct sigaction sa, old[5];
-    struct termios saved, quiet;
-    long n;
-
-    if (!isatty(STDIN_FILENO))
-        return read_line(STDIN_FILENO, buf, cap);
-    if (tcgetattr(STDIN_FILENO, &saved) != 0)
-        return -1;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;          /* no SA_RESTART: read() returns EINTR */
-    sigemptyset(&sa.sa_mask);
-    interrupted = 0;
-    for (size_t i = 0; i < 5; i++)
-        sigaction(sigs[i], &sa, &old[i]);
-    quiet = saved;
-    quiet.c_lflag &= (tcflag_t)~ECHO;
-    fputs("Password: ", stderr);
-    fflush(stderr);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    n = read_line(STDIN_FILENO, buf, cap);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
-    fputc('\n', stderr);
-    for (size_t i = 0; i < 5; i++)
-        sigaction(sigs[i], &old[i], NULL);
-    if (interrupted) {
-        OPENSSL_cleanse(buf, cap);
-        raise(interrupted);
-        return -1;
-    }
-    return n;
-}
 
 /* ---------------------------------------------------------------- SASL */
 
@@ -351,6 +269,10 @@ static int decide(struct cli *c, const struct check_opts *o, sasl_conn_t *conn,
     log->creating = 1;
     rc = sg_engine_new_from_policy(p, engine_log, log, &e);
     log->creating = 0;
+    if (rc == SG_ECONFIG) {         /* e.g. password_source = file: that does not load */
+        fputs("saslguard: cannot decide: the configuration is broken (see above)\n", stderr);
+        return CLI_USAGE;
+    }
     if (rc != SG_OK) {
         fputs("saslguard: out of memory\n", stderr);
         return CLI_ERROR;
@@ -379,7 +301,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
     cli_endpoint(c->policy, ep, sizeof ep);
     mode = c->policy->app_passwords;    /* the engine takes the policy */
 
-    plen = read_password(pw, sizeof pw);
+    plen = cli_read_password("Password: ", pw, sizeof pw);
     if (plen < 0 || plen == 0) {
         OPENSSL_cleanse(pw, sizeof pw);
         fprintf(stderr, "saslguard: %s\n", plen == -2 ? "password longer than 1024 bytes"
