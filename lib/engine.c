@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "account_key.h"
+#include "app_admin.h"
 #include "app_password.h"
 #include "engine.h"
 #include "passwd_file.h"
@@ -241,6 +242,7 @@ static int begin(struct job *j, struct sg_engine *e, const struct sg_attempt *a,
 {
     memset(d, 0, sizeof *d);
     memset(j, 0, sizeof *j);
+    d->decided = 1;     /* precheck clears it when the attempt may go on */
     j->e = e;
     j->a = a;
     j->d = d;
@@ -304,6 +306,7 @@ static enum sg_result decide_without_store(struct job *j, sg_verify_fn verify, v
 
     if (mode == SG_FAIL_OPEN && !verify) {
         sg_decision_set(j->d, SG_RESULT_SUCCESS);   /* precheck: may go on, unlogged */
+        j->d->decided = 0;
         return j->d->result;
     }
     if (mode == SG_FAIL_OPEN)
@@ -342,6 +345,8 @@ static int check(struct job *j, sg_verify_fn verify, void *vctx, struct sg_store
     if (st->app_match == SG_APP_NONE)
         return 1;
     d->failures = 0;
+    d->app_password = (enum sg_decision_app)st->app_match;
+    snprintf(d->app_label, sizeof d->app_label, "%s", st->app_label);
     if (st->app_match == SG_APP_OK) {
         sg_decision_set(d, SG_RESULT_SUCCESS);
         snprintf(detail, sizeof detail, "credential=app_password label=%s", st->app_label);
@@ -386,8 +391,7 @@ static enum sg_result finish(struct job *j, enum sg_verify v, int mfa)
     struct sg_store_state st;
     enum sg_report_kind kind;
     char detail[300];
-    int required = e->policy->app_passwords == SG_APP_REQUIRED
-                   || (e->policy->app_passwords == SG_APP_PER_ACCOUNT && mfa == 1);
+    int required = sg_app_needed(e->policy, mfa == 1) != SG_APP_NEED_NONE;
 
     sg_decision_set(d, from_verify(v));
     if (v == SG_VERIFY_UNAVAIL) {
@@ -452,6 +456,7 @@ enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
 
     if (!e) {
         memset(d, 0, sizeof *d);
+        d->decided = 1;
         sg_decision_set(d, SG_RESULT_CONFIG_ERROR);
         return d->result;
     }
@@ -477,14 +482,17 @@ enum sg_result sg_engine_precheck(struct sg_engine *e, const struct sg_attempt *
 
     if (!e) {
         memset(d, 0, sizeof *d);
+        d->decided = 1;
         sg_decision_set(d, SG_RESULT_CONFIG_ERROR);
         return d->result;
     }
     if (!begin(&j, e, a, d))
         return d->result;
     app_digest(&j);   /* when the host has the password already */
-    if (check(&j, NULL, NULL, &st))
+    if (check(&j, NULL, NULL, &st)) {
         sg_decision_set(d, SG_RESULT_SUCCESS);   /* may go on: nothing logged yet */
+        d->decided = 0;
+    }
     return d->result;
 }
 
@@ -495,6 +503,7 @@ enum sg_result sg_engine_record(struct sg_engine *e, const struct sg_attempt *a,
 
     if (!e) {
         memset(d, 0, sizeof *d);
+        d->decided = 1;
         sg_decision_set(d, SG_RESULT_CONFIG_ERROR);
         return d->result;
     }

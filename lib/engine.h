@@ -46,6 +46,14 @@ struct sg_attempt {
     const char *mech;        /* "PLAIN", "LOGIN", "PAM"... for the log line */
 };
 
+/* Which app password the presented password was (sg_decision.app_password). */
+enum sg_decision_app {
+    SG_DECISION_APP_NONE = 0,       /* not an app password of the account */
+    SG_DECISION_APP_OK,             /* an active one: logged in with it */
+    SG_DECISION_APP_REVOKED,        /* a revoked one */
+    SG_DECISION_APP_EXPIRED         /* one past its expiry */
+};
+
 struct sg_decision {
     enum sg_result result;
     int sasl_code;
@@ -53,6 +61,11 @@ struct sg_decision {
     long failures;                  /* account failures in the window */
     int64_t until_ms;               /* lock/block end, 0 if none */
     char source[SG_PREFIX_STRLEN];  /* "192.0.2.0/24", "" when unknown */
+    int decided;                    /* the decision is complete (always after
+                                     * decide/record; after precheck only
+                                     * when the check alone made it) */
+    enum sg_decision_app app_password;
+    char app_label[33];             /* which app password, "" if none */
 };
 
 /*
@@ -85,9 +98,13 @@ enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
  * authfail or authsucc).
  *
  * precheck: may the attempt go on? One check round trip, no verification:
- * SG_RESULT_SUCCESS when it may, else the refusal (locked, throttled,
- * disabled, store unavailable/closed), logged like a whole decision. With
- * store_failure = open and Redis down, the attempt may go on.
+ * SG_RESULT_SUCCESS with decided = 0 when it may, else the refusal
+ * (locked, throttled, disabled, store unavailable/closed), logged like a
+ * whole decision, with decided = 1. With store_failure = open and Redis
+ * down, the attempt may go on. When the attempt carries a password that is
+ * one of the account's app passwords, that settles it in the same round
+ * trip: SG_RESULT_SUCCESS (or SG_RESULT_REVOKED_CREDENTIAL) with
+ * decided = 1 and app_password/app_label set.
  *
  * record: the verification made elsewhere said OUTCOME; count it (one
  * report round trip) and log the decision. SG_VERIFY_UNAVAIL is logged and

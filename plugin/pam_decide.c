@@ -17,16 +17,12 @@
  *	preauth never hands the password to precheck: it does not prompt
  *	for one, and app passwords are apppass's job.
  *
- *	apppass needs to know whether the check round trip logged the user
- *	in with an app password, and precheck answers SG_RESULT_SUCCESS both
- *	for that and for "may go on". So apppass runs sg_engine_decide()
- *	with a probe verifier. The engine calls a verifier only for an
- *	attempt it allows that no app password decided (after the check, or
- *	with Redis down and store_failure = open); the probe notes that,
- *	answers SG_VERIFY_UNAVAIL, which the engine never counts, and mutes
- *	the engine's log until decide returns, so that the placeholder
- *	"result=backend_unavailable" line never reaches syslog. Any other
- *	outcome is the engine's own decision, logged and counted as always.
+ *	apppass hands the password to precheck, which tries it as an app
+ *	password in its one check round trip; precheck's "decided" says
+ *	whether that settled the attempt (an app password, a revoked one, a
+ *	refusal) or whether it may go on to the next module. In own-store
+ *	mode (password_source = file:) the core verifies the primary
+ *	password as well, and apppass makes the whole decision.
  *
  *	record passes the password only with a failure, for the engine's
  *	wrong-password fingerprint (the same wrong password counts once).
@@ -47,32 +43,16 @@ enum sg_result sg_pam_precheck(struct sg_pam *p, const struct sg_attempt *a,
     return sg_engine_precheck(p->engine, &b, d);
 }
 
-static enum sg_verify probe(void *ctx, const char *account, size_t account_len,
-                            const char *password, size_t password_len)
-{
-    struct sg_pam *p = ctx;
-
-    (void)account;
-    (void)account_len;
-    (void)password;
-    (void)password_len;
-    p->probed = 1;
-    p->quiet = 1;
-    return SG_VERIFY_UNAVAIL;
-}
-
 enum sg_result sg_pam_apppass(struct sg_pam *p, const struct sg_attempt *a,
                               struct sg_decision *d, int *decided)
 {
-    p->probed = 0;
-    p->quiet = 0;
-    sg_engine_decide(p->engine, a, probe, p, d);
-    p->quiet = 0;
-    *decided = !p->probed;
-    if (p->probed) {
-        sg_decision_set(d, SG_RESULT_SUCCESS);    /* may go on */
-        d->until_ms = 0;
-    }
+    /* Own-store mode (password_source = file:): the core verifies the
+     * primary password too, so the whole decision is made here. */
+    if (sg_engine_policy(p->engine)->password_source == SG_PWSRC_FILE)
+        sg_engine_decide(p->engine, a, NULL, NULL, d);
+    else
+        sg_engine_precheck(p->engine, a, d);   /* tries it as an app password */
+    *decided = d->decided;
     return d->result;
 }
 

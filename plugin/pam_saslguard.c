@@ -125,8 +125,7 @@ static void log_line(void *ctx, enum sg_log_level level, const char *line)
 {
     struct sg_pam *p = ctx;
 
-    if (!p->quiet)
-        pam_syslog(p->pamh, syslog_priority(level), "%s", line);
+    pam_syslog(p->pamh, syslog_priority(level), "%s", line);
 }
 
 static void engine_cleanup(pam_handle_t *pamh, void *data, int error_status)

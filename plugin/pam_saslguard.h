@@ -26,8 +26,6 @@ enum sg_pam_mode {
 struct sg_pam {
     pam_handle_t *pamh;
     struct sg_engine *engine;
-    int quiet;      /* drop the engine's next lines (pam_decide.c) */
-    int probed;     /* pam_decide.c's probe verifier ran */
 };
 
 /*

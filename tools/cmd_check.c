@@ -105,13 +105,12 @@ static enum sg_verify verify(void *ctx, const char *account, size_t alen,
     return verify_code(sasl_checkpass(ctx, account, (unsigned)alen, password, (unsigned)plen));
 }
 
-/* The engine's log lines go to syslog; the last one (the decision) is kept
- * for the output. Lines logged while the engine is made (a secret that
- * cannot be read...) are problems of this setup: shown on stderr too. */
+/* The engine's log lines go to syslog. Lines logged while the engine is
+ * made (a secret that cannot be read...) are problems of this setup: shown
+ * on stderr too. */
 struct log_ctx {
     const struct cli *c;
     int creating;
-    char last[600];
 };
 
 static void engine_log(void *ctx, enum sg_log_level level, const char *line)
@@ -119,61 +118,33 @@ static void engine_log(void *ctx, enum sg_log_level level, const char *line)
     static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_DEBUG };
     struct log_ctx *l = ctx;
 
-    snprintf(l->last, sizeof l->last, "%s", line);
     cli_syslog(l->c, prio[level <= SG_LOG_DEBUG ? level : SG_LOG_DEBUG], line);
     if (l->creating && !l->c->verbose && level <= SG_LOG_WARN)
         fprintf(stderr, "%s\n", line);
 }
 
-/* The value of " KEY=" in the decision line LINE, or "". */
-static void line_token(const char *line, const char *key, char *out, size_t len)
-{
-    char pat[32];
-    const char *v;
-    size_t n;
-
-    snprintf(pat, sizeof pat, " %s=", key);
-    out[0] = '\0';
-    if (!(v = strstr(line, pat)))
-        return;
-    v += strlen(pat);
-    n = strcspn(v, " ");
-    snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), v);
-}
-
-/* What the result says about app passwords, from the decision line. */
+/* What the decision says about app passwords. */
 struct app_note {
-    char label[SG_APP_LABEL_MAX + 1];   /* "" unless an app password matched */
-    const char *state;                  /* "active", "revoked", "expired" */
+    const char *label;                  /* "" unless an app password matched */
+    const char *state;                  /* "active", "revoked", "expired", or NULL */
 };
 
-static void app_note(const struct sg_decision *d, const char *line, struct app_note *n)
+static void app_note(const struct sg_decision *d, struct app_note *n)
 {
-    char v[40];
+    static const char *const states[] = { NULL, "active", "revoked", "expired" };
 
-    memset(n, 0, sizeof *n);
-    if (d->result == SG_RESULT_SUCCESS) {
-        line_token(line, "credential", v, sizeof v);
-        if (strcmp(v, "app_password") != 0)
-            return;
-        n->state = "active";
-    } else if (d->result == SG_RESULT_REVOKED_CREDENTIAL) {
-        line_token(line, "reason", v, sizeof v);
-        n->state = strcmp(v, "expired") == 0 ? "expired" : "revoked";
-    } else {
-        return;
-    }
-    line_token(line, "label", n->label, sizeof n->label);
+    n->label = d->app_label;
+    n->state = (unsigned)d->app_password < 4 ? states[d->app_password] : NULL;
 }
 
 static void print_result(const struct cli *c, const char *account, const struct sg_decision *d,
-                         const char *line, enum sg_app_passwords mode)
+                         enum sg_app_passwords mode)
 {
     char reply[200], name[SG_ACCOUNT_PRINTABLE_LEN], until[40];
     struct cli_json j;
     struct app_note n;
 
-    app_note(d, line, &n);
+    app_note(d, &n);
     cli_postfix_reply(d->sasl_code, reply, sizeof reply);
     if (c->json) {
         cli_json_init(&j, stdout);
@@ -288,7 +259,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
     char pw[PASSWORD_MAX + 1], ep[600];
     sasl_callback_t cbs[3];
     sasl_conn_t *conn = NULL;
-    struct log_ctx log = { c, 0, "" };
+    struct log_ctx log = { c, 0 };
     struct sg_decision d;
     enum sg_app_passwords mode;
     long plen;
@@ -331,10 +302,11 @@ int cmd_check(struct cli *c, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
 
-    print_result(c, o.account, &d, log.last, mode);
+    print_result(c, o.account, &d, mode);
     if (d.result == SG_RESULT_STORE_UNAVAILABLE || d.result == SG_RESULT_STORE_CLOSED) {
-        fprintf(stderr, "saslguard: cannot reach Redis at %s; the decision was: %s\n",
-                ep, log.last);
+        fprintf(stderr, "saslguard: cannot reach Redis at %s; the decision was: %s "
+                "(store_failure = %s)\n", ep, sg_result_name(d.result),
+                d.result == SG_RESULT_STORE_CLOSED ? "closed" : "tempfail");
         return CLI_STORE;
     }
     return d.result == SG_RESULT_SUCCESS ? CLI_OK : CLI_NOTHING;
