@@ -236,13 +236,18 @@ static void resolve_source(struct job *j)
     j->sa.source_counted = !sg_policy_is_trusted(p, &addr);
 }
 
-/* Set up J; 0 (after logging the refusal) when there is no account name. */
+/* Set up J; 0 when the decision is made already: no engine (config_error),
+ * or no account name (logged). */
 static int begin(struct job *j, struct sg_engine *e, const struct sg_attempt *a,
                  struct sg_decision *d)
 {
     memset(d, 0, sizeof *d);
     memset(j, 0, sizeof *j);
     d->decided = 1;     /* precheck clears it when the attempt may go on */
+    if (!e) {           /* no valid policy: refuse, never "no protection" */
+        sg_decision_set(d, SG_RESULT_CONFIG_ERROR);
+        return 0;
+    }
     j->e = e;
     j->a = a;
     j->d = d;
@@ -454,12 +459,6 @@ enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
     struct job j;
     enum sg_verify v;
 
-    if (!e) {
-        memset(d, 0, sizeof *d);
-        d->decided = 1;
-        sg_decision_set(d, SG_RESULT_CONFIG_ERROR);
-        return d->result;
-    }
     if (!begin(&j, e, a, d))
         return d->result;
     if (e->pwfile) {        /* the core verifies; the front end's verifier is unused */
@@ -480,12 +479,6 @@ enum sg_result sg_engine_precheck(struct sg_engine *e, const struct sg_attempt *
     struct sg_store_state st;
     struct job j;
 
-    if (!e) {
-        memset(d, 0, sizeof *d);
-        d->decided = 1;
-        sg_decision_set(d, SG_RESULT_CONFIG_ERROR);
-        return d->result;
-    }
     if (!begin(&j, e, a, d))
         return d->result;
     app_digest(&j);   /* when the host has the password already */
@@ -501,12 +494,6 @@ enum sg_result sg_engine_record(struct sg_engine *e, const struct sg_attempt *a,
 {
     struct job j;
 
-    if (!e) {
-        memset(d, 0, sizeof *d);
-        d->decided = 1;
-        sg_decision_set(d, SG_RESULT_CONFIG_ERROR);
-        return d->result;
-    }
     if (!begin(&j, e, a, d))
         return d->result;
     return finish(&j, outcome, -1);
