@@ -729,6 +729,10 @@ static void run_case(const struct case_spec *cs, struct case_result *out)
         if (pid[i] == 0) {
             redis_pid = 0;          /* not ours to stop */
             tmpdir[0] = '\0';
+            for (int j = 0; j < i; j++) {   /* the earlier siblings' pipes */
+                close(up[j][0]);
+                close(down[j][1]);
+            }
             close(up[i][0]);
             close(down[i][1]);
             child_main(cs, i, up[i][1], down[i][0]);
@@ -1750,15 +1754,15 @@ static int run_placement(struct case_spec *cases, struct placement_run *pr, int 
     }
 
     if (!opt_only) {
-        double diff = res[2].mean_us - res[1].mean_us;
-        double transport = res[2].cmds.round_trips * rtt->mean;
+        double diff = res[2].p50_us - res[1].p50_us;
+        double transport = res[2].cmds.round_trips * pr->unit;
         double server = res[2].cmds.script_usec;
 
-        printf("Where case 2's extra time goes (means): %+.1f us = %.2f mean RTT = %.1f us "
+        printf("Where case 2's extra time goes (p50 difference): %+.1f us = %.2f RTT = %.1f us "
                "inside Redis (check.lua %.1f + report.lua %.1f)\n"
-               "  + %.1f us transport (%.0f round trips x PING RTT) + %.1f us in the "
-               "client process (plugin, engine, hiredis)\n",
-               diff, diff / rtt->mean, server, pr->evalsha.server_us,
+               "  + %.1f us transport (%.0f round trips x RTT) + %.1f us left for the client "
+               "process (plugin, engine, hiredis, scheduling)\n",
+               diff, diff / pr->unit, server, pr->evalsha.server_us,
                server - pr->evalsha.server_us, transport, res[2].cmds.round_trips,
                diff - server - transport);
         printf("In units of one EVALSHA check.lua round trip (p50 %.1f us): case 2 %+.2f, "
