@@ -1309,7 +1309,7 @@ static double redis_benchmark(int clients, long requests, char *cmdline, size_t 
 /* ------------------------------------------------------------ memory */
 
 struct report_call {
-    char k[7][KEYLEN];
+    char k[5][KEYLEN];
     char a[14][80];
     char acc[SG_ACCOUNT_KEY_LEN];
 };
@@ -1329,9 +1329,7 @@ static void report_failure_args(const char *account, const char *ip, const char 
     key(c->k[1], KEYLEN, "stats", NULL);
     key(c->k[2], KEYLEN, "u", acc);
     key(c->k[3], KEYLEN, "f", acc);
-    key(c->k[4], KEYLEN, "w", acc);
-    key(c->k[5], KEYLEN, "s", src);
-    key(c->k[6], KEYLEN, "sa", src);
+    key(c->k[4], KEYLEN, "s", src);
     snprintf(c->a[0], 80, "f");
     snprintf(c->a[1], 80, "%u", p->account_failures);
     snprintf(c->a[2], 80, "%llu", (unsigned long long)p->account_window_ms);
@@ -1348,8 +1346,8 @@ static void report_failure_args(const char *account, const char *ip, const char 
     snprintf(c->a[13], 80, "0.0000");
     argv[n++] = "EVALSHA";
     argv[n++] = sha_report;
-    argv[n++] = "7";
-    for (int i = 0; i < 7; i++)
+    argv[n++] = "5";
+    for (int i = 0; i < 5; i++)
         argv[n++] = c->k[i];
     for (int i = 0; i < 14; i++)
         argv[n++] = c->a[i];

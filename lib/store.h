@@ -8,6 +8,7 @@
  * all mail servers of a site agree on windows and lock ends.
  *
  * Key schema (PREFIX is the policy's key_prefix):
+ *   Counters hold no zero-valued field: an absent field reads as 0.
  *   PREFIX:a:ACCOUNT   hash, one per account with recent failures or a lock
  *       n   failures from unfamiliar sources      ws  their window start (ms)
  *       lu  their lock end (ms); -1 = locked by an admin until unlocked
@@ -15,6 +16,8 @@
  *           sources: counted apart, so an attacker cannot lock the owner out
  *       lvl escalation level of the last lock     le  when that lock ended
  *       lt  last failure time (ms)                ls  last failure source
+ *       w<FP>  when a wrong password with keyed fingerprint FP (16 hex of an
+ *           HMAC, never the password) was last seen; at most 32 (wc)
  *     TTL: until windows and locks have ended, and after a lock for
  *     account_lock_max more (the escalation memory). An admin lock
  *     (lua/admin.lua) sets lu to -1 and drops the TTL, or sets lu to now +
@@ -22,14 +25,13 @@
  *   PREFIX:f:ACCOUNT   sorted set of familiar sources: member = source text,
  *       score = last successful login from there (ms); at most 32; TTL
  *       familiar_sources after the last success.
- *   PREFIX:w:ACCOUNT   set of fingerprints of recent wrong passwords (keyed
- *       HMAC, never the password); at most 32; TTL account_window.
  *   PREFIX:s:SOURCE    hash, one per client source prefix with failures
  *       n   failures in the current window     ws  window start (ms)
  *       bu  block end (ms)
+ *       k   distinct accounts failing in the window (spray detection)
+ *       m<TAG>  one per such account (TAG: 10 hex of SHA-1 of its key
+ *           part); at most spray_accounts + 1
  *     TTL: until both the window and the block have ended.
- *   PREFIX:sa:SOURCE   set of the accounts failing from SOURCE (spray
- *       detection); at most spray_accounts + 1; TTL source_window.
  *   PREFIX:u:ACCOUNT   hash, the account's settings, kept until an admin
  *       changes them (configuration, not counters: no TTL)
  *       mfa       "1": two-factor account, needs app passwords

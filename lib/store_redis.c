@@ -442,7 +442,7 @@ int sg_store_eval(struct sg_store *s, enum sg_script_id id, int nkeys, const cha
 /* The keys of one attempt; SG_EINVAL if one does not fit. */
 struct attempt_keys {
     char account[SG_KEY_MAX], stats[SG_KEY_MAX], settings[SG_KEY_MAX];
-    char familiar[SG_KEY_MAX], wrong[SG_KEY_MAX], source[SG_KEY_MAX], spray[SG_KEY_MAX];
+    char familiar[SG_KEY_MAX], source[SG_KEY_MAX];
 };
 
 static int build_keys(struct sg_store *s, const struct sg_store_attempt *a,
@@ -454,11 +454,8 @@ static int build_keys(struct sg_store *s, const struct sg_store_attempt *a,
     rc |= sg_store_key(s, "stats", NULL, k->stats, SG_KEY_MAX);
     rc |= sg_store_key(s, "u", a->account, k->settings, SG_KEY_MAX);
     rc |= sg_store_key(s, "f", a->account, k->familiar, SG_KEY_MAX);
-    rc |= sg_store_key(s, "w", a->account, k->wrong, SG_KEY_MAX);
-    if (a->source && a->source_counted) {
+    if (a->source && a->source_counted)
         rc |= sg_store_key(s, "s", a->source, k->source, SG_KEY_MAX);
-        rc |= sg_store_key(s, "sa", a->source, k->spray, SG_KEY_MAX);
-    }
     return rc == SG_OK ? SG_OK : SG_EINVAL;
 }
 
@@ -518,8 +515,7 @@ int sg_store_report(struct sg_store *s, const struct sg_store_attempt *a,
     const struct sg_policy *p = s->policy;
     struct attempt_keys k;
     char af[24], aw[24], al[24], am[24], sf[24], sw[24], sb[24], sp[24], fam[24], jit[32];
-    const char *keys[7] = { k.account, k.stats, k.settings, k.familiar, k.wrong,
-                            k.source, k.spray };
+    const char *keys[5] = { k.account, k.stats, k.settings, k.familiar, k.source };
     const char *args[15] = { kinds[kind], af, aw, al, am, sf, sw, sb, sp,
                              a->source ? a->source : "", stat ? stat : "", fam,
                              a->fingerprint ? a->fingerprint : "", jit, a->account };
@@ -540,6 +536,6 @@ int sg_store_report(struct sg_store *s, const struct sg_store_attempt *a,
     ms_arg(sp, sizeof sp, p->spray_accounts);
     ms_arg(fam, sizeof fam, p->familiar_sources_ms);
     snprintf(jit, sizeof jit, "%.4f", a->jitter < -0.1 ? -0.1 : a->jitter > 0.1 ? 0.1 : a->jitter);
-    return run_script_guarded(s, &s->report, a->source && a->source_counted ? 7 : 5,
+    return run_script_guarded(s, &s->report, a->source && a->source_counted ? 5 : 4,
                               keys, 15, args, out);
 }

@@ -50,15 +50,9 @@ local function live_count(n, ws, window)
   return n
 end
 
--- Compare two hex digests without an early exit on the first difference.
-local function same_digest(a, b)
-  if #a ~= #b then return false end
-  local diff = 0
-  for i = 1, #a do
-    diff = bit.bor(diff, bit.bxor(string.byte(a, i), string.byte(b, i)))
-  end
-  return diff == 0
-end
+-- Digests are compared with ==: Lua interns every string, so equality is
+-- one pointer comparison whatever the contents (no early exit on the first
+-- differing byte), and the digests are keyed HMACs an attacker cannot aim.
 
 local source = ARGV[5]
 local familiar = ARGV[8] == '1'
@@ -68,7 +62,7 @@ if not familiar and source ~= '' then
 end
 
 local state, untilms = 0, 0
-local a = redis.call('HMGET', KEYS[1], 'n', 'ws', 'lu', 'fn', 'fws', 'flu', 'lvl')
+local a = redis.call('HMGET', KEYS[1], 'n', 'ws', 'lu', 'fn', 'fws', 'flu', 'le')
 local afail, lu = live_count(a[1], a[2], tonumber(ARGV[1])), tonumber(a[3]) or 0
 if familiar then
   afail = live_count(a[4], a[5], tonumber(ARGV[1]))
@@ -106,7 +100,7 @@ if state == 0 and digest ~= '' then
         string.match(rec, '^v1|(%a)|(%x+)|(%d+)|(%d+)|(%d+)|([^|]*)|(%d+)$')
       if st then
         revoked, expires = tonumber(revoked), tonumber(expires)
-        if same_digest(d, digest) and match == 0 then
+        if d == digest and match == 0 then
           label = string.match(field, '^..([^:]*)')
           if st == 'r' then
             match = 2
@@ -131,10 +125,15 @@ if attempt then
   local result = ({'locked', 'disabled', 'throttled'})[state]
   if match == 1 then
     result = 'success'
-    -- as report.lua does for a success: clear the failure counts, never a
-    -- lock or the escalation level; the source becomes familiar
-    if lu ~= 0 or (tonumber(a[6]) or 0) > now or (tonumber(a[7]) or 0) > 0 then
-      redis.call('HDEL', KEYS[1], 'n', 'ws', 'fn', 'fws')
+    -- as report.lua does for a success: clear the failure counts and
+    -- fingerprints, never a lock nor the memory of one (escalation); the
+    -- source becomes familiar
+    if lu ~= 0 or (tonumber(a[6]) or 0) ~= 0 or (tonumber(a[7]) or 0) ~= 0 then
+      local drop = {'n', 'ws', 'fn', 'fws', 'wc'}
+      for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+        if string.sub(f, 1, 1) == 'w' and f ~= 'ws' then drop[#drop + 1] = f end
+      end
+      redis.call('HDEL', KEYS[1], unpack(drop))
     else
       redis.call('DEL', KEYS[1])
     end

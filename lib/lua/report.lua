@@ -5,9 +5,8 @@
 -- KEYS[3]  account settings hash (PREFIX:u:ACCOUNT): the mfa flag
 -- KEYS[4]  familiar sources (PREFIX:f:ACCOUNT): sorted set, member = source
 --          prefix, score = last successful login there (ms)
--- KEYS[5]  recent wrong-password fingerprints (PREFIX:w:ACCOUNT): set
--- KEYS[6]  source hash (PREFIX:s:SOURCE)        } absent when the source
--- KEYS[7]  accounts failing from it (PREFIX:sa:SOURCE) } is not counted
+-- KEYS[5]  source hash (PREFIX:s:SOURCE), absent when the source is not
+--          counted (unknown or trusted)
 -- ARGV[1]  "f" failure, "s" success, "c" success unless the account needs
 --          an app password (mfa flag), "n" neither (statistics only)
 -- ARGV[2]  account_failures  ARGV[3] account_window  ARGV[4] account_lock
@@ -18,7 +17,7 @@
 -- ARGV[12] familiar_sources ms
 -- ARGV[13] fingerprint of the wrong password (keyed HMAC), "" for none
 -- ARGV[14] jitter for a new lock, a number in [-0.1, 0.1]
--- ARGV[15] the account's key part (member of the spray set)
+-- ARGV[15] the account's key part (its tag marks it in the source's hash)
 --
 -- Returns {state, account_failures, source_failures, until_ms, now_ms,
 --          repeated, level, familiar, spray, needs_app_password}
@@ -40,6 +39,14 @@
 -- * A source failing on more than spray_accounts distinct accounts within
 --   source_window is blocked like one that failed source_failures times.
 -- Every key gets a TTL that covers its windows, locks and memory.
+--
+-- Memory is what an attack costs, so the hashes stay small (Redis keeps a
+-- small hash as one compact listpack) and hold no field that is zero:
+-- * the account hash keeps its wrong-password fingerprints as fields
+--   "w<fp>" = time seen, at most 32 (counted in "wc");
+-- * the source hash marks each failing account as a field "m<tag>" (tag:
+--   10 hex of SHA-1 of the account key), at most spray_accounts + 1
+--   (counted in "k"); a new source window starts the marks afresh.
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -48,7 +55,7 @@ local A_FAIL, A_WIN, A_LOCK, A_MAX = tonumber(ARGV[2]), tonumber(ARGV[3]), tonum
 local S_FAIL, S_WIN, S_BLOCK, SPRAY = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local source, stat, FAMILIAR = ARGV[10], ARGV[11], tonumber(ARGV[12])
 local fingerprint, jitter, account = ARGV[13], tonumber(ARGV[14]) or 0, ARGV[15]
-local counted_source = #KEYS >= 7
+local counted_source = #KEYS >= 5
 local FINGERPRINTS_MAX, FAMILIAR_MAX = 32, 32
 
 local function num(v) return tonumber(v) or 0 end
@@ -100,22 +107,78 @@ local function load_account()
            fws = num(v[5]), flu = num(v[6]), lvl = num(v[7]), le = num(v[8]) }
 end
 
+local ACCOUNT_FIELDS = {'n', 'ws', 'lu', 'fn', 'fws', 'flu', 'lvl', 'le'}
+
+-- Write the account's counters: the non-zero ones; zero ones are removed.
+local function save_account(h)
+  local set, del = {}, {}
+  for _, f in ipairs(ACCOUNT_FIELDS) do
+    if h[f] ~= 0 then
+      set[#set + 1] = f
+      set[#set + 1] = h[f]
+    else
+      del[#del + 1] = f
+    end
+  end
+  if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
+  if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
+end
+
+-- The same wrong password again within the window? Else remember it.
+local function seen_before()
+  if fingerprint == '' then return false end
+  local field = 'w' .. fingerprint
+  local at = tonumber(redis.call('HGET', KEYS[1], field))
+  if at and at + A_WIN > now then return true end
+  if at or num(redis.call('HGET', KEYS[1], 'wc')) < FINGERPRINTS_MAX then
+    if redis.call('HSET', KEYS[1], field, now) == 1 then
+      redis.call('HINCRBY', KEYS[1], 'wc', 1)
+    end
+  end
+  return false
+end
+
+-- One more failure from the counted source: returns its count, block end
+-- and whether this failure made it a password sprayer.
+local function count_source()
+  local s = redis.call('HMGET', KEYS[5], 'n', 'ws', 'bu', 'k')
+  local n0, ws0, bu0 = num(s[1]), num(s[2]), num(s[3])
+  local n, ws, bu, blocked = bump(n0, ws0, bu0, S_WIN, S_FAIL)
+  local sprays, sprayed = num(s[4]), false
+  if ws ~= ws0 then
+    -- a new window: the spray marks start afresh
+    redis.call('DEL', KEYS[5])
+    sprays = 0
+  end
+  -- password spraying: many accounts, few tries each
+  if sprays <= SPRAY then
+    local tag = 'm' .. string.sub(redis.sha1hex(account), 1, 10)
+    if redis.call('HSETNX', KEYS[5], tag, 1) == 1 then
+      sprays = sprays + 1
+      redis.call('HSET', KEYS[5], 'k', sprays)
+    end
+  end
+  if sprays > SPRAY and bu == 0 then
+    blocked, sprayed = true, true
+  end
+  if blocked then bu = now + S_BLOCK end
+  redis.call('HSET', KEYS[5], 'n', n, 'ws', ws)
+  if bu > 0 then
+    redis.call('HSET', KEYS[5], 'bu', bu)
+  elseif bu0 ~= 0 then
+    redis.call('HDEL', KEYS[5], 'bu')
+  end
+  redis.call('PEXPIRE', KEYS[5], math.max(math.max(ws + S_WIN, bu) - now, 1))
+  return n, bu, sprayed
+end
+
 local state, untilms, afail, sfail = 0, 0, 0, 0
 local repeated, familiar, spray, needs_app = 0, 0, 0, 0
 local h = nil
 
 local function fail()
   familiar = is_familiar() and 1 or 0
-  -- the same wrong password again: once per window
-  if fingerprint ~= '' then
-    if redis.call('SISMEMBER', KEYS[5], fingerprint) == 1 then
-      repeated = 1
-    elseif redis.call('SCARD', KEYS[5]) < FINGERPRINTS_MAX then
-      if redis.call('SADD', KEYS[5], fingerprint) == 1 and redis.call('SCARD', KEYS[5]) == 1 then
-        redis.call('PEXPIRE', KEYS[5], A_WIN)
-      end
-    end
-  end
+  if seen_before() then repeated = 1 end
 
   h = load_account()
   if repeated == 0 then
@@ -133,8 +196,7 @@ local function fail()
         h.le = h.lu
       end
     end
-    redis.call('HSET', KEYS[1], 'n', h.n, 'ws', h.ws, 'lu', h.lu, 'fn', h.fn,
-               'fws', h.fws, 'flu', h.flu, 'lvl', h.lvl, 'le', h.le)
+    save_account(h)
   end
   redis.call('HSET', KEYS[1], 'lt', now, 'ls', source)
   account_ttl(h)
@@ -148,21 +210,9 @@ local function fail()
   end
 
   if counted_source and repeated == 0 then
-    local s = redis.call('HMGET', KEYS[6], 'n', 'ws', 'bu')
-    local n, ws, bu, blocked = bump(num(s[1]), num(s[2]), num(s[3]), S_WIN, S_FAIL)
-    -- password spraying: many accounts, few tries each
-    if redis.call('SISMEMBER', KEYS[7], account) == 0 and redis.call('SCARD', KEYS[7]) <= SPRAY then
-      if redis.call('SADD', KEYS[7], account) == 1 and redis.call('SCARD', KEYS[7]) == 1 then
-        redis.call('PEXPIRE', KEYS[7], S_WIN)
-      end
-    end
-    if redis.call('SCARD', KEYS[7]) > SPRAY and bu == 0 then
-      blocked, spray = true, 1
-    end
-    if blocked then bu = now + S_BLOCK end
-    redis.call('HSET', KEYS[6], 'n', n, 'ws', ws, 'bu', bu)
-    redis.call('PEXPIRE', KEYS[6], math.max(math.max(ws + S_WIN, bu) - now, 1))
-    sfail = n
+    local bu, sprayed
+    sfail, bu, sprayed = count_source()
+    if sprayed then spray = 1 end
     if state == 0 and bu > now then
       state, untilms = 3, bu
     end
@@ -170,22 +220,28 @@ local function fail()
 end
 
 local function succeed()
-  -- A success clears the account's failure counts, never a lock (an admin
-  -- lock, or one set by an attacker elsewhere, stays) and never the
-  -- source's count: one valid account must not launder an address.
+  -- A success clears the account's failure counts and fingerprints, never
+  -- a lock (an admin lock, or one set by an attacker elsewhere, stays), nor
+  -- the memory of a recent lock (escalation), nor the source's count: one
+  -- valid account must not launder an address.
   h = load_account()
-  if h.lu == -1 or h.lu > now or h.flu > now or h.lvl > 0 then
-    redis.call('HDEL', KEYS[1], 'n', 'ws', 'fn', 'fws')
+  if h.lu == -1 or h.lu > now or h.flu > now or (h.le > 0 and h.le + A_MAX > now) then
+    local drop = {'n', 'ws', 'fn', 'fws', 'wc'}
+    for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+      if string.sub(f, 1, 1) == 'w' and f ~= 'ws' then drop[#drop + 1] = f end
+    end
+    redis.call('HDEL', KEYS[1], unpack(drop))
     h.n, h.ws, h.fn, h.fws = 0, 0, 0, 0
     account_ttl(h)
   else
     redis.call('DEL', KEYS[1])
   end
-  redis.call('DEL', KEYS[5])
   if source ~= '' then
-    redis.call('ZADD', KEYS[4], now, source)
-    redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - FAMILIAR)
-    redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -(FAMILIAR_MAX + 1))
+    if redis.call('ZADD', KEYS[4], now, source) == 1 then
+      -- a new familiar source: keep the set to the recent few
+      redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - FAMILIAR)
+      redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -(FAMILIAR_MAX + 1))
+    end
     redis.call('PEXPIRE', KEYS[4], FAMILIAR)
   end
 end

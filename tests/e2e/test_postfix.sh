@@ -102,7 +102,8 @@ check "log: Postfix's own 454 failure line (fail2ban)" \
     "SASL PLAIN authentication failed: transient failure \(e\.g\., weak key\), sasl_username=alice@example\.test" "$log"
 sleep_ms $(( $(lock_end_ms "$USER") - $(redis_now_ms) + 300 ))     # until the lock has ended
 check_line "lock expired: right password -> 235" "$OK235" "$(smtp_auth_reply PLAIN "$USER" "$PASS" $SRC)"
-check "Redis: the account key is gone after the success" '^0$' "$(rcli EXISTS sg:a:alice@example.test)"
+check "Redis: the success cleared the failures (no n field)" '^0$' "$(rcli HEXISTS sg:a:alice@example.test n)"
+check "Redis: the lock's end is remembered for escalation (le)" '^[1-9][0-9]*$' "$(rcli HGET sg:a:alice@example.test le)"
 
 # ------------------------------------------------------------ source throttling
 rcli FLUSHALL >/dev/null
