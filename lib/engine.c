@@ -396,6 +396,7 @@ static enum sg_result finish(struct job *j, enum sg_verify v, int mfa)
     struct sg_store_state st;
     enum sg_report_kind kind;
     char detail[300];
+    int rc;
     int required = sg_app_needed(e->policy, mfa == 1) != SG_APP_NEED_NONE;
 
     sg_decision_set(d, from_verify(v));
@@ -415,8 +416,13 @@ static enum sg_result finish(struct job *j, enum sg_verify v, int mfa)
                ? SG_REPORT_SUCCESS_UNLESS_MFA : SG_REPORT_SUCCESS;
     }
 
-    if (sg_store_report(e->store, &j->sa, kind, kind == SG_REPORT_SUCCESS_UNLESS_MFA
-                        ? "success" : sg_result_name(d->result), &st) != SG_OK) {
+    memset(&st, 0, sizeof st);
+    rc = kind == SG_REPORT_SUCCESS
+         /* nothing in a success's reply changes the answer: don't wait */
+         ? sg_store_report_deferred(e->store, &j->sa, sg_result_name(d->result))
+         : sg_store_report(e->store, &j->sa, kind, kind == SG_REPORT_SUCCESS_UNLESS_MFA
+                           ? "success" : sg_result_name(d->result), &st);
+    if (rc != SG_OK) {
         snprintf(detail, sizeof detail, "store=down error=\"%s\" counted=no",
                  sg_store_error(e->store));
         log_decision(e, j->a, d, detail);

@@ -133,6 +133,16 @@ void sg_store_error_parts(const struct sg_store *s, const char **step, const cha
 int sg_store_check(struct sg_store *s, const struct sg_store_attempt *a,
                    struct sg_store_state *out);
 
+/*
+ * report a success without waiting for the reply: sent now, its reply is
+ * read before the next command on the connection. A login's answer does not
+ * depend on it, so a successful login waits for one round trip (check), not
+ * two. The first report of a connection is made the ordinary way, which
+ * loads report.lua into the server.
+ */
+int sg_store_report_deferred(struct sg_store *s, const struct sg_store_attempt *a,
+                             const char *stat);
+
 /* peek: the same answer as check, counting nothing (for admin tools).
  * ACCOUNT may be NULL to ask about SOURCE alone. */
 int sg_store_peek(struct sg_store *s, const char *account, const char *source,

@@ -49,6 +49,8 @@ struct sg_store {
     struct sg_script check;
     struct sg_script report;
     struct sg_script admin;
+    int report_cached;          /* report.lua is in this connection's server */
+    int pending;                /* replies of deferred reports not read yet */
     char error[256];
     const char *error_step;     /* "connect", "AUTH", "command", ... */
     char error_detail[200];     /* "Connection refused" */
@@ -91,6 +93,8 @@ static void drop(struct sg_store *s)
         redisFree(s->ctx);
         s->ctx = NULL;
     }
+    s->report_cached = 0;
+    s->pending = 0;
 }
 
 void sg_store_close(struct sg_store *s)
@@ -162,6 +166,24 @@ static int setup_command(struct sg_store *s, const char *what, int argc,
     return ok ? SG_OK : fail(s, what, detail);
 }
 
+/* Read the replies of deferred reports (sg_store_report_deferred) before
+ * the next command, so that replies never get out of step. An error reply
+ * there is a lost success report: nothing to undo, the next one repairs it. */
+static int drain(struct sg_store *s)
+{
+    while (s->pending > 0) {
+        void *r = NULL;
+
+        if (redisGetReply(s->ctx, &r) != REDIS_OK || !r)
+            return fail(s, "deferred reply", s->ctx->errstr[0] ? s->ctx->errstr : "no reply");
+        if (((redisReply *)r)->type == REDIS_REPLY_ERROR)
+            s->report_cached = 0;   /* NOSCRIPT after SCRIPT FLUSH: load it again */
+        freeReplyObject(r);
+        s->pending--;
+    }
+    return SG_OK;
+}
+
 static int connect_store(struct sg_store *s)
 {
     const struct sg_policy *p = s->policy;
@@ -169,7 +191,7 @@ static int connect_store(struct sg_store *s)
                           (suseconds_t)(p->redis_timeout_ms % 1000) * 1000 };
 
     if (s->ctx)
-        return SG_OK;
+        return s->pending ? drain(s) : SG_OK;
     if (p->redis_kind == SG_REDIS_UNIX)
         s->ctx = redisConnectUnixWithTimeout(p->redis_path, tv);
     else
@@ -310,6 +332,8 @@ static int eval_script(struct sg_store *s, struct sg_script *sc, int nkeys,
         freeReplyObject(r);
         return fail(s, "script", detail);
     }
+    if (sc == &s->report)
+        s->report_cached = 1;
     *out = r;
     return SG_OK;
 }
@@ -508,34 +532,103 @@ int sg_store_peek_familiar(struct sg_store *s, const char *account, struct sg_st
     return check(s, &a, 0, 1, out);
 }
 
-int sg_store_report(struct sg_store *s, const struct sg_store_attempt *a,
-                    enum sg_report_kind kind, const char *stat, struct sg_store_state *out)
+/* report.lua's KEYS and ARGV for one attempt. */
+struct report_call {
+    struct attempt_keys k;
+    char af[24], aw[24], al[24], am[24], sf[24], sw[24], sb[24], sp[24], fam[24], jit[32];
+    const char *keys[5];
+    const char *args[15];
+    int nkeys;
+};
+
+static int report_call(struct sg_store *s, const struct sg_store_attempt *a,
+                       enum sg_report_kind kind, const char *stat, struct report_call *c)
 {
     static const char *const kinds[] = { "f", "s", "n", "c" };
     const struct sg_policy *p = s->policy;
-    struct attempt_keys k;
-    char af[24], aw[24], al[24], am[24], sf[24], sw[24], sb[24], sp[24], fam[24], jit[32];
-    const char *keys[5] = { k.account, k.stats, k.settings, k.familiar, k.source };
-    const char *args[15] = { kinds[kind], af, aw, al, am, sf, sw, sb, sp,
-                             a->source ? a->source : "", stat ? stat : "", fam,
-                             a->fingerprint ? a->fingerprint : "", jit, a->account };
+    const char *args[15] = { kinds[kind], c->af, c->aw, c->al, c->am, c->sf, c->sw, c->sb,
+                             c->sp, a->source ? a->source : "", stat ? stat : "", c->fam,
+                             a->fingerprint ? a->fingerprint : "", c->jit, a->account };
+    int rc;
+
+    if ((unsigned)kind > SG_REPORT_SUCCESS_UNLESS_MFA)
+        return SG_EINVAL;
+    if ((rc = build_keys(s, a, &c->k)) != SG_OK)
+        return rc;
+    c->keys[0] = c->k.account;
+    c->keys[1] = c->k.stats;
+    c->keys[2] = c->k.settings;
+    c->keys[3] = c->k.familiar;
+    c->keys[4] = c->k.source;
+    c->nkeys = a->source && a->source_counted ? 5 : 4;
+    memcpy(c->args, args, sizeof args);
+    ms_arg(c->af, sizeof c->af, p->account_failures);
+    ms_arg(c->aw, sizeof c->aw, p->account_window_ms);
+    ms_arg(c->al, sizeof c->al, p->account_lock_ms);
+    ms_arg(c->am, sizeof c->am, p->account_lock_max_ms);
+    ms_arg(c->sf, sizeof c->sf, p->source_failures);
+    ms_arg(c->sw, sizeof c->sw, p->source_window_ms);
+    ms_arg(c->sb, sizeof c->sb, p->source_block_ms);
+    ms_arg(c->sp, sizeof c->sp, p->spray_accounts);
+    ms_arg(c->fam, sizeof c->fam, p->familiar_sources_ms);
+    snprintf(c->jit, sizeof c->jit, "%.4f",
+             a->jitter < -0.1 ? -0.1 : a->jitter > 0.1 ? 0.1 : a->jitter);
+    return SG_OK;
+}
+
+int sg_store_report(struct sg_store *s, const struct sg_store_attempt *a,
+                    enum sg_report_kind kind, const char *stat, struct sg_store_state *out)
+{
+    struct report_call c;
     int rc;
 
     memset(out, 0, sizeof *out);
-    if ((unsigned)kind > SG_REPORT_SUCCESS_UNLESS_MFA)
-        return SG_EINVAL;
-    if ((rc = build_keys(s, a, &k)) != SG_OK)
+    if ((rc = report_call(s, a, kind, stat, &c)) != SG_OK)
         return rc;
-    ms_arg(af, sizeof af, p->account_failures);
-    ms_arg(aw, sizeof aw, p->account_window_ms);
-    ms_arg(al, sizeof al, p->account_lock_ms);
-    ms_arg(am, sizeof am, p->account_lock_max_ms);
-    ms_arg(sf, sizeof sf, p->source_failures);
-    ms_arg(sw, sizeof sw, p->source_window_ms);
-    ms_arg(sb, sizeof sb, p->source_block_ms);
-    ms_arg(sp, sizeof sp, p->spray_accounts);
-    ms_arg(fam, sizeof fam, p->familiar_sources_ms);
-    snprintf(jit, sizeof jit, "%.4f", a->jitter < -0.1 ? -0.1 : a->jitter > 0.1 ? 0.1 : a->jitter);
-    return run_script_guarded(s, &s->report, a->source && a->source_counted ? 5 : 4,
-                              keys, 15, args, out);
+    return run_script_guarded(s, &s->report, c.nkeys, c.keys, 15, c.args, out);
+}
+
+/* Send the report without waiting for its reply (read before the next
+ * command): a success's reply changes nothing the client is told. */
+static int send_deferred(struct sg_store *s, const struct report_call *c)
+{
+    const char *argv[3 + 5 + 15];
+    char nk[4];
+    int argc = 0, done = 0, rc;
+
+    if ((rc = connect_store(s)) != SG_OK)
+        return rc;
+    snprintf(nk, sizeof nk, "%d", c->nkeys);
+    argv[argc++] = "EVALSHA";
+    argv[argc++] = s->report.sha;
+    argv[argc++] = nk;
+    for (int i = 0; i < c->nkeys; i++)
+        argv[argc++] = c->keys[i];
+    for (int i = 0; i < 15; i++)
+        argv[argc++] = c->args[i];
+    if (redisAppendCommandArgv(s->ctx, argc, argv, NULL) != REDIS_OK)
+        return fail(s, "command", s->ctx->errstr[0] ? s->ctx->errstr : "cannot queue");
+    while (!done)
+        if (redisBufferWrite(s->ctx, &done) != REDIS_OK)
+            return fail(s, "command", s->ctx->errstr[0] ? s->ctx->errstr : "cannot write");
+    s->pending++;
+    return SG_OK;
+}
+
+int sg_store_report_deferred(struct sg_store *s, const struct sg_store_attempt *a,
+                             const char *stat)
+{
+    struct sg_store_state st;
+    struct report_call c;
+    struct sigpipe_guard g;
+    int rc;
+
+    if (!s->ctx || !s->report_cached)      /* first one: load the script */
+        return sg_store_report(s, a, SG_REPORT_SUCCESS, stat, &st);
+    if ((rc = report_call(s, a, SG_REPORT_SUCCESS, stat, &c)) != SG_OK)
+        return rc;
+    sigpipe_block(&g);
+    rc = send_deferred(s, &c);
+    sigpipe_restore(&g);
+    return rc;
 }
