@@ -209,6 +209,7 @@ void sg_redis_flush(const struct sg_redis_fixture *f)
 }
 
 #include "policy.h"
+#include "store.h"
 
 static void print_diag(void *ctx, const char *msg)
 {
@@ -228,4 +229,34 @@ struct sg_policy *sg_fixture_policy(const struct sg_redis_fixture *f, const char
     if (sg_policy_load_string("test-policy", text, &p, print_diag, NULL) != 0)
         return NULL;
     return p;
+}
+
+struct sg_fixture_store *sg_fixture_store_open(const struct sg_redis_fixture *f,
+                                               const char *extra)
+{
+    struct sg_fixture_store *c = calloc(1, sizeof *c);
+
+    if (!c)
+        return NULL;
+    sg_redis_flush(f);
+    if (!(c->policy = sg_fixture_policy(f, extra)) || sg_store_open(c->policy, &c->store) != 0) {
+        fprintf(stderr, "redis_fixture: cannot open a store\n");
+        sg_fixture_store_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+void sg_fixture_store_close(struct sg_fixture_store *c)
+{
+    if (!c)
+        return;
+    sg_store_close(c->store);
+    sg_policy_free(c->policy);
+    free(c);
+}
+
+void sg_sleep_ms(long ms)
+{
+    nap_ms(ms);
 }

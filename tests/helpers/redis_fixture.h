@@ -47,4 +47,18 @@ struct sg_policy;
  * by EXTRA (more "key = value" lines). NULL (after printing the parser's
  * diagnostics) if it does not parse. */
 struct sg_policy *sg_fixture_policy(const struct sg_redis_fixture *f, const char *extra);
+
+/* A store on such a policy, after FLUSHALL: what most store tests start
+ * from. NULL (after printing why) on failure. */
+struct sg_store;
+struct sg_fixture_store {
+    struct sg_policy *policy;
+    struct sg_store *store;
+};
+struct sg_fixture_store *sg_fixture_store_open(const struct sg_redis_fixture *f,
+                                               const char *extra);
+void sg_fixture_store_close(struct sg_fixture_store *c);
 #endif
+
+/* Sleep MS milliseconds (windows and locks of the test policies). */
+void sg_sleep_ms(long ms);

@@ -96,11 +96,6 @@ static void fail_distinct(struct sg_engine *e, const char *user, const char *cli
     }
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 static void test_owner_not_locked_out_from_familiar_source(void **state)
 {
@@ -136,7 +131,7 @@ static void test_familiar_sources_expire(void **state)
     attempt(e, "alice", "s3cret", "192.0.2.10;1", &d);
     fail_distinct(e, "alice", "203.0.113.5;2", 2, &d);
     assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.10;3", &d), SG_RESULT_SUCCESS);
-    sleep_ms(400);
+    sg_sleep_ms(400);
     /* no longer familiar: the lock applies */
     assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.10;3", &d), SG_RESULT_LOCKED);
     sg_engine_free(e);
@@ -204,23 +199,23 @@ static void test_escalation_cap_and_decay(void **state)
     ms = lock_ms(&d);
     assert_in_range(ms, 100, 200);
     assert_non_null(strstr(last, "level=0"));
-    sleep_ms(250);
+    sg_sleep_ms(250);
     fail_distinct(e, "carol", "203.0.113.9;1", 2, &d);            /* level 1: 400 +-10% */
     ms = lock_ms(&d);
     assert_in_range(ms, 250, 440);
     assert_non_null(strstr(last, "level=1"));
     assert_int_equal(sg_redis_int(&redis, "HGET sg:a:carol lvl"), 1);
-    sleep_ms(450);
+    sg_sleep_ms(450);
     fail_distinct(e, "carol", "203.0.113.9;1", 2, &d);            /* level 2: 800 +-10% */
     ms = lock_ms(&d);
     assert_in_range(ms, 550, 880);
-    sleep_ms(900);
+    sg_sleep_ms(900);
     fail_distinct(e, "carol", "203.0.113.9;1", 2, &d);            /* level 3: capped at 1500 */
     ms = lock_ms(&d);
     assert_in_range(ms, 1300, 1500);
     assert_non_null(strstr(last, "level=3"));
     /* a quiet account_lock_max after the lock ended: back to level 0 */
-    sleep_ms(1500 + 1600);
+    sg_sleep_ms(1500 + 1600);
     fail_distinct(e, "carol", "203.0.113.9;1", 2, &d);
     ms = lock_ms(&d);
     assert_in_range(ms, 100, 200);

@@ -28,11 +28,6 @@
 
 static struct sg_redis_fixture redis;
 
-struct ctx {
-    struct sg_policy *policy;
-    struct sg_store *store;
-};
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -46,32 +41,15 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static struct ctx *open_ctx(const char *extra)
+static struct sg_fixture_store *open_ctx(const char *extra)
 {
-    struct ctx *c = calloc(1, sizeof *c);
+    struct sg_fixture_store *c = sg_fixture_store_open(&redis, extra);
 
     assert_non_null(c);
-    sg_redis_flush(&redis);
-    c->policy = sg_fixture_policy(&redis, extra);
-    assert_non_null(c->policy);
-    assert_int_equal(sg_store_open(c->policy, &c->store), SG_OK);
     return c;
 }
 
-static void close_ctx(struct ctx *c)
-{
-    sg_store_close(c->store);
-    sg_policy_free(c->policy);
-    free(c);
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static void fail_n(struct ctx *c, const char *acct, const char *src, int n)
+static void fail_n(struct sg_fixture_store *c, const char *acct, const char *src, int n)
 {
     struct sg_store_state st;
 
@@ -84,7 +62,7 @@ static void fail_n(struct ctx *c, const char *acct, const char *src, int n)
 
 static void test_account_unknown(void **state)
 {
-    struct ctx *c = open_ctx(NULL);
+    struct sg_fixture_store *c = open_ctx(NULL);
     struct sg_admin_account a;
 
     (void)state;
@@ -96,12 +74,12 @@ static void test_account_unknown(void **state)
     assert_int_equal(a.last_failure_ms, 0);
     assert_string_equal(a.last_source, "");
     assert_int_equal(a.familiar_count, 0);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_account_details(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 5\ntrusted_networks =");
+    struct sg_fixture_store *c = open_ctx("account_failures = 5\ntrusted_networks =");
     struct sg_admin_account a;
 
     (void)state;
@@ -121,12 +99,12 @@ static void test_account_details(void **state)
     sg_redis_int(&redis, "HSET sg:a:alice lvl 3");
     assert_int_equal(sg_admin_account(c->store, "alice", &a), SG_OK);
     assert_int_equal(a.level, 3);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_hostile_fields_read_as_absent(void **state)
 {
-    struct ctx *c = open_ctx(NULL);
+    struct sg_fixture_store *c = open_ctx(NULL);
     struct sg_admin_account a;
 
     (void)state;
@@ -149,12 +127,12 @@ static void test_hostile_fields_read_as_absent(void **state)
     sg_redis_int(&redis, "HSET sg:a:mallory ls 192.0.2.7/24");
     assert_int_equal(sg_admin_account(c->store, "mallory", &a), SG_OK);
     assert_string_equal(a.last_source, "");
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_lock_until_unlocked(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 5");
+    struct sg_fixture_store *c = open_ctx("account_failures = 5");
     struct sg_store_state st;
     int64_t until = 0, now = 0;
 
@@ -179,12 +157,12 @@ static void test_lock_until_unlocked(void **state)
     assert_int_equal(st.state, SG_STATE_ALLOWED);
     assert_int_equal(st.failures, 0);
     assert_int_equal(sg_admin_unlock(c->store, "bob"), SG_ENOTFOUND);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_lock_for_a_while(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 5\naccount_window = 15m");
+    struct sg_fixture_store *c = open_ctx("account_failures = 5\naccount_window = 15m");
     struct sg_store_state st;
     int64_t until = 0, now = 0;
     long long ttl;
@@ -197,7 +175,7 @@ static void test_lock_for_a_while(void **state)
     assert_int_equal(st.until_ms, until);
     ttl = sg_redis_int(&redis, "PTTL sg:a:carol");
     assert_true(ttl > 0 && ttl <= 300);
-    sleep_ms(400);
+    sg_sleep_ms(400);
     assert_int_equal(sg_store_peek(c->store, "carol", NULL, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ALLOWED);
     assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:carol"), 0);
@@ -211,16 +189,16 @@ static void test_lock_for_a_while(void **state)
     assert_true(ttl > 14 * 60 * 1000);
     assert_int_equal(sg_store_peek(c->store, "dave", NULL, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
-    sleep_ms(200);
+    sg_sleep_ms(200);
     assert_int_equal(sg_store_peek(c->store, "dave", NULL, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ALLOWED);
     assert_int_equal(st.failures, 2);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_unlock_keeps_settings(void **state)
 {
-    struct ctx *c = open_ctx(NULL);
+    struct sg_fixture_store *c = open_ctx(NULL);
 
     (void)state;
     fail_n(c, "erin", NULL, 1);
@@ -228,12 +206,12 @@ static void test_unlock_keeps_settings(void **state)
     assert_int_equal(sg_admin_unlock(c->store, "erin"), SG_OK);
     assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:erin"), 0);
     assert_int_equal(sg_redis_int(&redis, "EXISTS sg:u:erin"), 1);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_source_and_unblock(void **state)
 {
-    struct ctx *c = open_ctx("source_failures = 3\naccount_failures = 100\ntrusted_networks =");
+    struct sg_fixture_store *c = open_ctx("source_failures = 3\naccount_failures = 100\ntrusted_networks =");
     struct sg_admin_source so;
 
     (void)state;
@@ -253,12 +231,12 @@ static void test_source_and_unblock(void **state)
     assert_int_equal(so.st.state, SG_STATE_ALLOWED);
     assert_false(so.exists);
     assert_int_equal(sg_admin_unblock(c->store, "203.0.113.0/24"), SG_ENOTFOUND);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_list(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 2\nsource_failures = 2\ntrusted_networks =");
+    struct sg_fixture_store *c = open_ctx("account_failures = 2\nsource_failures = 2\ntrusted_networks =");
     struct sg_admin_list l;
     char big[400], hashed[SG_ACCOUNT_KEY_LEN];
 
@@ -309,14 +287,14 @@ static void test_list(void **state)
     assert_int_equal(l.n, 1);
     assert_string_equal(l.v[0].part, "198.51.100.0/24");
     sg_admin_list_free(&l);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 /* Many keys: several SCAN pages, every key once. */
 static void test_list_many(void **state)
 {
     enum { N = 3000 };
-    struct ctx *c = open_ctx(NULL);
+    struct sg_fixture_store *c = open_ctx(NULL);
     redisContext *rc = sg_redis_connect(&redis);
     struct sg_admin_list l;
 
@@ -339,12 +317,12 @@ static void test_list_many(void **state)
     assert_int_equal(sg_admin_list(c->store, SG_ADMIN_ACCOUNTS, 1, &l), SG_OK);
     assert_int_equal(l.n, 0);
     sg_admin_list_free(&l);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_stats(void **state)
 {
-    struct ctx *c = open_ctx(NULL);
+    struct sg_fixture_store *c = open_ctx(NULL);
     struct sg_admin_stats st;
 
     (void)state;
@@ -360,12 +338,12 @@ static void test_stats(void **state)
     assert_int_equal(st.count[SG_RESULT_THROTTLED], 0);
     assert_int_equal(st.total, 9);
     assert_int_equal(st.unknown, 2);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_familiar_sources(void **state)
 {
-    struct ctx *c = open_ctx(NULL);
+    struct sg_fixture_store *c = open_ctx(NULL);
     struct sg_admin_account a;
 
     (void)state;
@@ -382,14 +360,14 @@ static void test_familiar_sources(void **state)
     sg_redis_int(&redis, "SET sg:f:alice x");
     assert_int_equal(sg_admin_account(c->store, "alice", &a), SG_OK);
     assert_int_equal(a.familiar_count, 0);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 /* The admin's view and the admin's lock cover both sides of smart lockout:
  * failures from the owner's familiar sources are counted apart. */
 static void test_familiar_side(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 2");
+    struct sg_fixture_store *c = open_ctx("account_failures = 2");
     struct sg_store_attempt home = { "hugo", "192.0.2.10/32", 1, NULL, NULL, 0 };
     struct sg_store_attempt away = { "hugo", "203.0.113.3/32", 1, NULL, NULL, 0 };
     struct sg_admin_account acct;
@@ -418,12 +396,12 @@ static void test_familiar_side(void **state)
     assert_int_equal(st.until_ms, until);
     assert_int_equal(sg_store_check(c->store, &away, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_errors_named_by_step(void **state)
 {
-    struct ctx *c = open_ctx(NULL);
+    struct sg_fixture_store *c = open_ctx(NULL);
     struct sg_admin_stats st;
     struct sg_admin_account a;
     const char *step, *detail;
@@ -446,7 +424,7 @@ static void test_errors_named_by_step(void **state)
     assert_int_equal(sg_redis_restart(&redis), 0);
     /* and it reconnects */
     assert_int_equal(sg_admin_unlock(c->store, "alice"), SG_ENOTFOUND);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 int main(void)

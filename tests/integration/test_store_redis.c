@@ -40,11 +40,6 @@ static int rep(struct sg_store *s, const char *acct, const char *src, enum sg_re
     return sg_store_report(s, &a, kind, stat, st);
 }
 
-struct ctx {
-    struct sg_policy *policy;
-    struct sg_store *store;
-};
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -58,39 +53,22 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static struct ctx *open_ctx(const char *extra)
+static struct sg_fixture_store *open_ctx(const char *extra)
 {
-    struct ctx *c = calloc(1, sizeof *c);
+    struct sg_fixture_store *c = sg_fixture_store_open(&redis, extra);
 
     assert_non_null(c);
-    sg_redis_flush(&redis);
-    c->policy = sg_fixture_policy(&redis, extra);
-    assert_non_null(c->policy);
-    assert_int_equal(sg_store_open(c->policy, &c->store), SG_OK);
     return c;
 }
 
-static void close_ctx(struct ctx *c)
-{
-    sg_store_close(c->store);
-    sg_policy_free(c->policy);
-    free(c);
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static void fail_once(struct ctx *c, const char *acct, const char *src, struct sg_store_state *st)
+static void fail_once(struct sg_fixture_store *c, const char *acct, const char *src, struct sg_store_state *st)
 {
     assert_int_equal(rep(c->store, acct, src, SG_REPORT_FAILURE, "bad_credentials", st), SG_OK);
 }
 
 static void test_lock_after_exactly_n(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 5\naccount_lock = 15m\ntrusted_networks =");
+    struct sg_fixture_store *c = open_ctx("account_failures = 5\naccount_lock = 15m\ntrusted_networks =");
     struct sg_store_state st;
 
     (void)state;
@@ -118,7 +96,7 @@ static void test_lock_after_exactly_n(void **state)
     /* the Redis state an admin would look at */
     assert_int_equal(sg_redis_int(&redis, "HGET sg:a:alice n"), 5);
     assert_true(sg_redis_int(&redis, "HGET sg:a:alice lu") > 0);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 struct seen {
@@ -131,7 +109,7 @@ struct seen {
 static void test_concurrent_exact(void **state)
 {
     enum { PROCS = 8, EACH = 10, THRESHOLD = 50 };
-    struct ctx *c = open_ctx("account_failures = 50\nsource_failures = 1000\ntrusted_networks =");
+    struct sg_fixture_store *c = open_ctx("account_failures = 50\nsource_failures = 1000\ntrusted_networks =");
     int fds[2];
     int seen[PROCS * EACH + 1] = { 0 };
     struct seen s;
@@ -182,30 +160,30 @@ static void test_concurrent_exact(void **state)
         assert_int_equal(seen[n], 1);
     assert_int_equal(sg_redis_int(&redis, "HGET sg:a:carol n"), PROCS * EACH);
     assert_int_equal(sg_redis_int(&redis, "HGET sg:s:192.0.2.1/32 n"), PROCS * EACH);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_window_expiry(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 3\naccount_window = 300ms");
+    struct sg_fixture_store *c = open_ctx("account_failures = 3\naccount_window = 300ms");
     struct sg_store_state st;
 
     (void)state;
     fail_once(c, "dave", NULL, &st);
     fail_once(c, "dave", NULL, &st);
     assert_int_equal(st.failures, 2);
-    sleep_ms(400);
+    sg_sleep_ms(400);
     assert_int_equal(chk(c->store, "dave", NULL, &st), SG_OK);
     assert_int_equal(st.failures, 0);
     fail_once(c, "dave", NULL, &st);
     assert_int_equal(st.failures, 1);   /* a fresh window, not 3 -> no lock */
     assert_int_equal(st.state, SG_STATE_ALLOWED);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_lock_expiry(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 2\naccount_window = 10m\naccount_lock = 300ms\naccount_lock_max = 1s");
+    struct sg_fixture_store *c = open_ctx("account_failures = 2\naccount_window = 10m\naccount_lock = 300ms\naccount_lock_max = 1s");
     struct sg_store_state st;
 
     (void)state;
@@ -214,19 +192,19 @@ static void test_lock_expiry(void **state)
     assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
     assert_int_equal(chk(c->store, "erin", NULL, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
-    sleep_ms(400);
+    sg_sleep_ms(400);
     assert_int_equal(chk(c->store, "erin", NULL, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ALLOWED);
     /* after a lock, counting starts afresh */
     fail_once(c, "erin", NULL, &st);
     assert_int_equal(st.failures, 1);
     assert_int_equal(st.state, SG_STATE_ALLOWED);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_success_clears(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 5\nsource_failures = 100");
+    struct sg_fixture_store *c = open_ctx("account_failures = 5\nsource_failures = 100");
     struct sg_store_state st;
 
     (void)state;
@@ -239,12 +217,12 @@ static void test_success_clears(void **state)
     assert_int_equal(st.failures, 0);
     /* a success never launders the source's count */
     assert_int_equal(st.source_failures, 3);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_success_keeps_lock(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 2");
+    struct sg_fixture_store *c = open_ctx("account_failures = 2");
     struct sg_store_state st;
 
     (void)state;
@@ -256,12 +234,12 @@ static void test_success_keeps_lock(void **state)
     assert_int_equal(chk(c->store, "gina", NULL, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
     assert_int_equal(st.failures, 0);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_source_block(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 100\nsource_failures = 3\nsource_block = 1h");
+    struct sg_fixture_store *c = open_ctx("account_failures = 100\nsource_failures = 3\nsource_block = 1h");
     struct sg_store_state st;
     const char *bad = "203.0.113.9/32", *good = "203.0.113.10/32";
 
@@ -280,12 +258,12 @@ static void test_source_block(void **state)
     assert_int_equal(st.state, SG_STATE_ALLOWED);
     assert_int_equal(chk(c->store, "someone", NULL, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ALLOWED);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_every_key_has_ttl(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 2\naccount_window = 15m\naccount_lock = 1h\n"
+    struct sg_fixture_store *c = open_ctx("account_failures = 2\naccount_window = 15m\naccount_lock = 1h\n"
                              "account_lock_max = 2h\nsource_window = 10m\nsource_block = 2h\nsource_failures = 2");
     struct sg_store_state st;
     long long ttl;
@@ -305,12 +283,12 @@ static void test_every_key_has_ttl(void **state)
     assert_int_equal(sg_redis_int(&redis, "HEXISTS sg:a:hank fn"), 0);
     ttl = sg_redis_int(&redis, "PTTL sg:s:192.0.2.50/32");
     assert_in_range(ttl, 7200 * 1000 - 2000, 7200 * 1000);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_key_prefix(void **state)
 {
-    struct ctx *c = open_ctx("key_prefix = site1");
+    struct sg_fixture_store *c = open_ctx("key_prefix = site1");
     struct sg_store_state st;
 
     (void)state;
@@ -318,12 +296,12 @@ static void test_key_prefix(void **state)
     assert_int_equal(sg_redis_int(&redis, "EXISTS site1:a:ivan"), 1);
     assert_int_equal(sg_redis_int(&redis, "EXISTS site1:s:192.0.2.1/32"), 1);
     assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:ivan"), 0);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_noscript_fallback(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 5");
+    struct sg_fixture_store *c = open_ctx("account_failures = 5");
     struct sg_store_state st;
     char *r;
 
@@ -336,12 +314,12 @@ static void test_noscript_fallback(void **state)
     assert_int_equal(st.failures, 2);
     assert_int_equal(chk(c->store, "judy", NULL, &st), SG_OK);
     assert_int_equal(st.failures, 2);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_reconnect_after_restart(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 5");
+    struct sg_fixture_store *c = open_ctx("account_failures = 5");
     struct sg_store_state st;
 
     (void)state;
@@ -353,12 +331,12 @@ static void test_reconnect_after_restart(void **state)
     /* same store object: reconnects by itself; the restart lost the data */
     assert_int_equal(chk(c->store, "kim", NULL, &st), SG_OK);
     assert_int_equal(st.failures, 0);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_stuck_server_times_out(void **state)
 {
-    struct ctx *c = open_ctx("redis_timeout = 200ms");
+    struct sg_fixture_store *c = open_ctx("redis_timeout = 200ms");
     struct sg_store_state st;
     struct timespec t0, t1;
     long ms;
@@ -376,12 +354,12 @@ static void test_stuck_server_times_out(void **state)
     assert_non_null(strstr(sg_store_error(c->store), "redis"));
     /* and usable again once the server answers */
     assert_int_equal(chk(c->store, "lee", NULL, &st), SG_OK);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_statistics(void **state)
 {
-    struct ctx *c = open_ctx("account_failures = 2");
+    struct sg_fixture_store *c = open_ctx("account_failures = 2");
     struct sg_store_state st;
 
     (void)state;
@@ -396,7 +374,7 @@ static void test_statistics(void **state)
     assert_int_equal(sg_redis_int(&redis, "HGET sg:stats locked"), 1);
     assert_int_equal(sg_redis_int(&redis, "HGET sg:stats success"), 1);
     assert_int_equal(sg_redis_int(&redis, "HLEN sg:stats"), 3);
-    close_ctx(c);
+    sg_fixture_store_close(c);
 }
 
 static void test_tcp_connection(void **state)
