@@ -4,7 +4,11 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-[ -x configure ] && [ configure -nt configure.ac ] && [ configure -nt Makefile.am ] || autoreconf -fi
+if ! { [ -x configure ] && [ configure -nt configure.ac ] && [ configure -nt Makefile.am ]; }; then
+    log=$(mktemp)
+    autoreconf -fi >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+    rm -f "$log"
+fi
 mkdir -p build
 cd build
 [ -f Makefile ] && [ Makefile -nt ../configure ] && [ $# -eq 0 ] || ../configure --enable-werror "$@"
