@@ -154,7 +154,7 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
     static const struct option opts[] = { CLI_COMMON_LONG, { NULL, 0, NULL, 0 } };
     const char *arg = NULL;
     char key[SG_ACCOUNT_KEY_LEN], name[SG_ACCOUNT_PRINTABLE_LEN + 80], t[40];
-    struct sg_store_state st;
+    struct sg_store_state st, fam;
     int rc;
 
     if ((rc = one_operand(c, argc, argv, opts, &unlock_help, NULL, &arg)) >= 0)
@@ -164,9 +164,16 @@ int cmd_unlock(struct cli *c, int argc, char **argv)
     if ((rc = cli_open(c, 1)) != CLI_OK)
         return rc;
     cli_account_text(key, name, sizeof name);
-    /* what it was, for the message only: the DEL decides */
-    if ((rc = sg_store_peek(c->store, key, NULL, &st)) == SG_OK)
+    /* what it was, for the message only: the DEL decides. Smart lockout
+     * keeps two sides (store.h): say what either had. */
+    if ((rc = sg_store_peek(c->store, key, NULL, &st)) == SG_OK
+        && (rc = sg_store_peek_familiar(c->store, key, &fam)) == SG_OK) {
+        if (st.state == SG_STATE_ALLOWED && fam.state != SG_STATE_ALLOWED)
+            st = fam;
+        if (fam.failures > st.failures)
+            st.failures = fam.failures;
         rc = sg_admin_unlock(c->store, key);
+    }
     if (rc != SG_OK && rc != SG_ENOTFOUND) {
         cli_audit(c, "action=unlock account=%s result=error", name);
         return cli_store_failed(c, rc);

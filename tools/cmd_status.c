@@ -142,6 +142,13 @@ static void status_json(const struct cli *c, const char *key, const struct sg_ad
     cli_json_int(&j, "account_window_ms", (long long)p->account_window_ms);
     cli_json_time(&j, "window_start", a->st.failures > 0 ? a->window_start_ms : 0);
     cli_json_int(&j, "escalation_level", a->level);
+    /* smart lockout: failures from familiar sources have their own lock */
+    cli_json_object(&j, "familiar_side");
+    cli_json_str(&j, "state", account_state(a->st_familiar.state));
+    cli_json_time(&j, "until", a->st_familiar.state == SG_STATE_ACCOUNT_LOCKED
+                                   ? a->st_familiar.until_ms : 0);
+    cli_json_int(&j, "failures", a->st_familiar.failures);
+    cli_json_end(&j);
     if (a->last_failure_ms > 0) {
         cli_json_object(&j, "last_failure");
         cli_json_time(&j, "time", a->last_failure_ms);
@@ -172,6 +179,7 @@ static void status_text(const struct cli *c, const char *key, const struct sg_ad
     cli_account_text(key, name, sizeof name);
     sg_duration_format(p->account_window_ms, win, sizeof win);
     printf("account:      %s\n", name);
+    /* st is what unfamiliar sources get; the familiar side follows below */
     if (a->st.state == SG_STATE_ACCOUNT_DISABLED) {
         printf("state:        locked until unlocked (by an admin)\n");
     } else if (a->st.state == SG_STATE_ACCOUNT_LOCKED) {
@@ -192,6 +200,14 @@ static void status_text(const struct cli *c, const char *key, const struct sg_ad
         }
     }
     printf("escalation:   %ld\n", a->level);
+    if (a->st_familiar.state == SG_STATE_ACCOUNT_LOCKED) {
+        cli_iso_time(a->st_familiar.until_ms, t, sizeof t);
+        printf("familiar side: locked until %s (%ld failures from familiar sources)\n", t,
+               a->st_familiar.failures);
+    } else if (a->st_familiar.failures > 0) {
+        printf("familiar side: %ld failures from familiar sources (counted apart)\n",
+               a->st_familiar.failures);
+    }
     if (a->last_failure_ms > 0) {
         cli_iso_time(a->last_failure_ms, t, sizeof t);
         printf("last failure: %s from %s\n", t, a->last_source[0] ? a->last_source : "(no source)");

@@ -220,6 +220,26 @@ if grep -q "^saslguard_decisions_total{result=\"locked\"} $locked$" "$T/prom/sas
    && [ "$(ls "$T/prom")" = saslguard.prom ]; then ok "--output written, no temporary file left"; else bad "--output file"; ls -l "$T/prom"; fi
 run stats --prometheus --json; expect_rc "--prometheus with --json: exit 2" 2
 
+# ---------------------------------------------------------------- smart lockout's two sides
+# Failures from an account's familiar source are counted apart, with their
+# own lock: status shows that side, unlock clears it.
+F=fiona@example.test
+sasl_user "$F" f1ona-pw
+run_pw f1ona-pw check "$F" --source 198.51.100.9 "${SASL[@]}"
+expect_rc "familiar: a success from 198.51.100.9" 0
+for i in 1 2 3; do run_pw "typo$i" check "$F" --source 198.51.100.9 "${SASL[@]}"; done
+run status "$F"
+expect_out "status: the other side is not locked" "^state: +not locked"
+expect_out "status: the familiar side is locked" "^familiar side: locked until 20[0-9-]+T.* \(3 failures from familiar sources\)"
+run --json status "$F"
+jcheck "status --json: familiar_side" 'd["familiar_side"]["state"] == "locked" and d["familiar_side"]["failures"] == 3 and d["state"] == "allowed"'
+run_pw f1ona-pw check "$F" --source 203.0.113.77 "${SASL[@]}"
+expect_rc "familiar lock: an unfamiliar source still logs in" 0
+run unlock "$F"
+expect_out "unlock says what the familiar side had" "^$F: unlocked \(was locked until 20"
+run_pw f1ona-pw check "$F" --source 198.51.100.9 "${SASL[@]}"
+expect_rc "after unlock: the familiar source logs in" 0
+
 # ---------------------------------------------------------------- Redis down
 cp "$T/prom/saslguard.prom" "$T/prom.before"
 stop_redis
