@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -100,6 +101,28 @@ int sg_secret_create(const char *path, uid_t owner, gid_t group, char *err, size
     return SG_OK;
 }
 
+/* HMAC is fetched from OpenSSL's provider once per process: a fetch walks
+ * the provider tables, which costs more than the MAC itself (callgrind,
+ * BENCHMARKS.md). The handle is shared read-only and never freed. */
+static EVP_MAC *hmac_alg;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void fetch_hmac(void)
+{
+    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+static void to_hex(const unsigned char *in, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
 int sg_secret_hmac(const struct sg_secret *s, const char *domain,
                    const void *part1, size_t len1, const void *part2, size_t len2,
                    char hex[SG_DIGEST_HEX])
@@ -114,7 +137,7 @@ int sg_secret_hmac(const struct sg_secret *s, const char *domain,
 
     if (!s || s->len < SG_SECRET_MIN)
         return SG_EINVAL;
-    if (!(mac = EVP_MAC_fetch(NULL, "HMAC", NULL)))
+    if (pthread_once(&hmac_once, fetch_hmac) != 0 || !(mac = hmac_alg))
         return SG_ENOMEM;
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
@@ -127,11 +150,9 @@ int sg_secret_hmac(const struct sg_secret *s, const char *domain,
          && EVP_MAC_update(ctx, part2, len2)
          && EVP_MAC_final(ctx, md, &mdlen, sizeof md) && mdlen == 32;
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
     if (!ok)
         return SG_ENOMEM;
-    for (size_t i = 0; i < mdlen; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    to_hex(md, mdlen, hex);
     OPENSSL_cleanse(md, sizeof md);
     return SG_OK;
 }
