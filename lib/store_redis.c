@@ -49,6 +49,11 @@ struct sg_store {
     struct sg_script check;
     struct sg_script report;
     struct sg_script admin;
+    struct {                    /* the policy's numbers as script arguments,
+                                 * formatted once (the policy never changes) */
+        char af[24], aw[24], al[24], am[24], sf[24], sw[24], sb[24], sp[24];
+        char fam[24], keep[24];
+    } arg;
     int report_cached;          /* report.lua is in this connection's server */
     int pending;                /* replies of deferred reports not read yet */
     char error[256];
@@ -69,6 +74,27 @@ static int script_init(struct sg_script *sc, const char *text)
     return SG_OK;
 }
 
+static void ms_arg(char *buf, size_t len, uint64_t v)
+{
+    snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+static void format_args(struct sg_store *s)
+{
+    const struct sg_policy *p = s->policy;
+
+    ms_arg(s->arg.af, sizeof s->arg.af, p->account_failures);
+    ms_arg(s->arg.aw, sizeof s->arg.aw, p->account_window_ms);
+    ms_arg(s->arg.al, sizeof s->arg.al, p->account_lock_ms);
+    ms_arg(s->arg.am, sizeof s->arg.am, p->account_lock_max_ms);
+    ms_arg(s->arg.sf, sizeof s->arg.sf, p->source_failures);
+    ms_arg(s->arg.sw, sizeof s->arg.sw, p->source_window_ms);
+    ms_arg(s->arg.sb, sizeof s->arg.sb, p->source_block_ms);
+    ms_arg(s->arg.sp, sizeof s->arg.sp, p->spray_accounts);
+    ms_arg(s->arg.fam, sizeof s->arg.fam, p->familiar_sources_ms);
+    ms_arg(s->arg.keep, sizeof s->arg.keep, SG_REVOKED_KEEP_MS);
+}
+
 int sg_store_open(const struct sg_policy *p, struct sg_store **out)
 {
     struct sg_store *s;
@@ -77,6 +103,7 @@ int sg_store_open(const struct sg_policy *p, struct sg_store **out)
     if (!(s = calloc(1, sizeof *s)))
         return SG_ENOMEM;
     s->policy = p;
+    format_args(s);
     if (script_init(&s->check, sg_lua_check) != SG_OK
         || script_init(&s->report, sg_lua_report) != SG_OK
         || script_init(&s->admin, sg_lua_admin) != SG_OK) {
@@ -483,28 +510,19 @@ static int build_keys(struct sg_store *s, const struct sg_store_attempt *a,
     return rc == SG_OK ? SG_OK : SG_EINVAL;
 }
 
-static void ms_arg(char *buf, size_t len, uint64_t v)
-{
-    snprintf(buf, len, "%llu", (unsigned long long)v);
-}
-
 static int check(struct sg_store *s, const struct sg_store_attempt *a, int attempt,
                  int as_familiar, struct sg_store_state *out)
 {
     struct attempt_keys k;
-    char aw[24], sw[24], keep[24], fam[24];
     const char *keys[5] = { k.account, k.stats, k.settings, k.familiar, k.source };
-    const char *args[8] = { aw, sw, attempt ? "1" : "0", a->app_digest ? a->app_digest : "",
-                            a->source ? a->source : "", keep, fam, as_familiar ? "1" : "0" };
+    const char *args[8] = { s->arg.aw, s->arg.sw, attempt ? "1" : "0",
+                            a->app_digest ? a->app_digest : "", a->source ? a->source : "",
+                            s->arg.keep, s->arg.fam, as_familiar ? "1" : "0" };
     int rc;
 
     memset(out, 0, sizeof *out);
     if ((rc = build_keys(s, a, &k)) != SG_OK)
         return rc;
-    ms_arg(aw, sizeof aw, s->policy->account_window_ms);
-    ms_arg(sw, sizeof sw, s->policy->source_window_ms);
-    ms_arg(keep, sizeof keep, SG_REVOKED_KEEP_MS);
-    ms_arg(fam, sizeof fam, s->policy->familiar_sources_ms);
     return run_script_guarded(s, &s->check, a->source && a->source_counted ? 5 : 4,
                               keys, 8, args, out);
 }
@@ -535,7 +553,7 @@ int sg_store_peek_familiar(struct sg_store *s, const char *account, struct sg_st
 /* report.lua's KEYS and ARGV for one attempt. */
 struct report_call {
     struct attempt_keys k;
-    char af[24], aw[24], al[24], am[24], sf[24], sw[24], sb[24], sp[24], fam[24], jit[32];
+    char jit[32];
     const char *keys[5];
     const char *args[15];
     int nkeys;
@@ -545,9 +563,9 @@ static int report_call(struct sg_store *s, const struct sg_store_attempt *a,
                        enum sg_report_kind kind, const char *stat, struct report_call *c)
 {
     static const char *const kinds[] = { "f", "s", "n", "c" };
-    const struct sg_policy *p = s->policy;
-    const char *args[15] = { kinds[kind], c->af, c->aw, c->al, c->am, c->sf, c->sw, c->sb,
-                             c->sp, a->source ? a->source : "", stat ? stat : "", c->fam,
+    const char *args[15] = { kinds[kind], s->arg.af, s->arg.aw, s->arg.al, s->arg.am,
+                             s->arg.sf, s->arg.sw, s->arg.sb, s->arg.sp,
+                             a->source ? a->source : "", stat ? stat : "", s->arg.fam,
                              a->fingerprint ? a->fingerprint : "", c->jit, a->account };
     int rc;
 
@@ -562,15 +580,6 @@ static int report_call(struct sg_store *s, const struct sg_store_attempt *a,
     c->keys[4] = c->k.source;
     c->nkeys = a->source && a->source_counted ? 5 : 4;
     memcpy(c->args, args, sizeof args);
-    ms_arg(c->af, sizeof c->af, p->account_failures);
-    ms_arg(c->aw, sizeof c->aw, p->account_window_ms);
-    ms_arg(c->al, sizeof c->al, p->account_lock_ms);
-    ms_arg(c->am, sizeof c->am, p->account_lock_max_ms);
-    ms_arg(c->sf, sizeof c->sf, p->source_failures);
-    ms_arg(c->sw, sizeof c->sw, p->source_window_ms);
-    ms_arg(c->sb, sizeof c->sb, p->source_block_ms);
-    ms_arg(c->sp, sizeof c->sp, p->spray_accounts);
-    ms_arg(c->fam, sizeof c->fam, p->familiar_sources_ms);
     snprintf(c->jit, sizeof c->jit, "%.4f",
              a->jitter < -0.1 ? -0.1 : a->jitter > 0.1 ? 0.1 : a->jitter);
     return SG_OK;
