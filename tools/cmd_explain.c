@@ -279,6 +279,27 @@ static void word(const struct cli *c, const char *key, const struct source *src,
 #undef ADD
 }
 
+/* Smart lockout's other side: what the account's familiar sources get. */
+static void familiar_side(const struct sg_admin_account *acc)
+{
+    char t[40];
+
+    if (acc->familiar_count == 0)
+        return;
+    if (acc->st_familiar.state == SG_STATE_ACCOUNT_LOCKED) {
+        cli_iso_time(acc->st_familiar.until_ms, t, sizeof t);
+        printf("familiar sources (%zu): locked until %s after %ld failures from them "
+               "(counted apart from others)\n", acc->familiar_total, t,
+               acc->st_familiar.failures);
+    } else if (acc->st.state == SG_STATE_ACCOUNT_LOCKED) {
+        printf("familiar sources (%zu): not locked: the lock below shuts out only the others "
+               "(familiar_sources = where it logged in lately)\n", acc->familiar_total);
+    } else if (acc->st_familiar.failures > 0) {
+        printf("familiar sources (%zu): %ld failures from them, counted apart\n",
+               acc->familiar_total, acc->st_familiar.failures);
+    }
+}
+
 static void print_text(const struct cli *c, const char *key, const struct source *src,
                        const struct sg_admin_account *acc, const struct verdict *v)
 {
@@ -288,6 +309,8 @@ static void print_text(const struct cli *c, const char *key, const struct source
         cli_account_text(key, name, sizeof name);
         printf("account: %s%s\n", name, acc->exists ? "" : " (no failures recorded)");
         app_header(c, v);
+        if (!src)
+            familiar_side(acc);
     }
     if (src) {
         if (src->prefix_key)
