@@ -139,6 +139,14 @@ int sg_admin_list(struct sg_store *s, enum sg_admin_kind kind, int refused_only,
         }
         rc = kind == SG_ADMIN_ACCOUNTS ? sg_store_peek(s, e->part, NULL, &e->st)
                                        : sg_store_peek(s, NULL, e->part, &e->st);
+        if (rc == SG_OK && kind == SG_ADMIN_ACCOUNTS && e->st.state == SG_STATE_ALLOWED) {
+            /* locked only for its familiar sources (smart lockout) */
+            struct sg_store_state fam;
+
+            rc = sg_store_peek_familiar(s, e->part, &fam);
+            if (rc == SG_OK && fam.state != SG_STATE_ALLOWED)
+                e->st = fam;
+        }
         if (rc != SG_OK) {
             /* keep the rest freeable: move the unvisited tail down */
             memmove(&out->v[kept], &out->v[i], (out->n - i) * sizeof *out->v);

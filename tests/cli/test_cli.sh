@@ -231,6 +231,8 @@ for i in 1 2 3; do run_pw "typo$i" check "$F" --source 198.51.100.9 "${SASL[@]}"
 run status "$F"
 expect_out "status: the other side is not locked" "^state: +not locked"
 expect_out "status: the familiar side is locked" "^familiar side: locked until 20[0-9-]+T.* \(3 failures from familiar sources\)"
+run list --locked
+expect_out "list --locked: an account locked on its familiar side" "$F"
 run explain "$F"
 expect_out "explain: the familiar side's lock" "^familiar sources \(1\): locked until 20[0-9-]+T.* after 3 failures from them"
 run --json status "$F"
