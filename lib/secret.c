@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -66,6 +65,9 @@ int sg_secret_load(const char *path, struct sg_secret *out, char *err, size_t er
         return SG_ECONFIG;
     }
     out->len = got;
+    /* kept with the secret, not in a global: a PAM module is unloaded at
+     * pam_end, and a process-wide cache would leak at every unload */
+    out->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     return SG_OK;
 }
 
@@ -101,17 +103,6 @@ int sg_secret_create(const char *path, uid_t owner, gid_t group, char *err, size
     return SG_OK;
 }
 
-/* HMAC is fetched from OpenSSL's provider once per process: a fetch walks
- * the provider tables, which costs more than the MAC itself (callgrind,
- * BENCHMARKS.md). The handle is shared read-only and never freed. */
-static EVP_MAC *hmac_alg;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-
-static void fetch_hmac(void)
-{
-    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
-
 static void to_hex(const unsigned char *in, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";
@@ -137,7 +128,9 @@ int sg_secret_hmac(const struct sg_secret *s, const char *domain,
 
     if (!s || s->len < SG_SECRET_MIN)
         return SG_EINVAL;
-    if (pthread_once(&hmac_once, fetch_hmac) != 0 || !(mac = hmac_alg))
+    /* a fetch walks OpenSSL's provider tables, which costs more than the
+     * MAC itself (BENCHMARKS.md): load fetched it once for this secret */
+    if (!(mac = s->mac ? s->mac : EVP_MAC_fetch(NULL, "HMAC", NULL)))
         return SG_ENOMEM;
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
@@ -150,6 +143,8 @@ int sg_secret_hmac(const struct sg_secret *s, const char *domain,
          && EVP_MAC_update(ctx, part2, len2)
          && EVP_MAC_final(ctx, md, &mdlen, sizeof md) && mdlen == 32;
     EVP_MAC_CTX_free(ctx);
+    if (mac != s->mac)
+        EVP_MAC_free(mac);
     if (!ok)
         return SG_ENOMEM;
     to_hex(md, mdlen, hex);
@@ -164,6 +159,7 @@ int sg_secret_equal(const void *a, const void *b, size_t len)
 
 void sg_secret_wipe(struct sg_secret *s)
 {
+    EVP_MAC_free(s->mac);
     OPENSSL_cleanse(s, sizeof *s);
 }
 

@@ -16,9 +16,13 @@
 #define SG_SECRET_MAX 512
 #define SG_DIGEST_HEX 65   /* HMAC-SHA-256 as hex, with NUL */
 
+struct evp_mac_st;
+
 struct sg_secret {
     unsigned char key[SG_SECRET_MAX];
     size_t len;
+    struct evp_mac_st *mac;     /* OpenSSL's HMAC, fetched once by load
+                                 * (NULL: fetched per call); freed by wipe */
 };
 
 /*
@@ -42,7 +46,7 @@ int sg_secret_hmac(const struct sg_secret *s, const char *domain,
 /* Compare two equal-length secrets in constant time: 1 if equal. */
 int sg_secret_equal(const void *a, const void *b, size_t len);
 
-/* Wipe the key from memory. */
+/* Wipe the key from memory and release what load took. */
 void sg_secret_wipe(struct sg_secret *s);
 
 /* Wipe any buffer that held a secret or password (not optimised away). */
