@@ -29,7 +29,8 @@ struct sg_secret {
  * Load PATH into OUT. Refuses (SG_ECONFIG, with the reason in ERR) a file
  * that is not a regular file, is readable or writable by group or others,
  * or holds fewer than SG_SECRET_MIN bytes (a trailing newline is ignored).
- * SG_EIO when it cannot be opened or read.
+ * SG_EIO when it cannot be opened or read. OUT is overwritten: wipe a
+ * secret loaded before with sg_secret_wipe() first.
  */
 int sg_secret_load(const char *path, struct sg_secret *out, char *err, size_t errlen);
 

@@ -163,6 +163,7 @@ static void test_secret_file(void **state)
     chmod(path, 0400);
     assert_int_equal(sg_secret_load(path, &s, err, sizeof err), SG_OK);
     assert_int_equal(s.len, 32);   /* newline not part of the key */
+    sg_secret_wipe(&s);
 
     /* too short */
     write_file(path, "short\n", 0600);
