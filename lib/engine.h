@@ -33,6 +33,12 @@ enum sg_verify {
     SG_VERIFY_UNAVAIL   /* the backend could not answer (temporary) */
 };
 
+/* A Cyrus SASL password-check result (sasl_checkpass, utils->checkpass) as
+ * a verdict: wrong password, unknown user or an account the backend
+ * refuses is the client's doing (BAD, counted); any other failure is the
+ * server's (UNAVAIL: backend down, out of memory...; not counted). */
+enum sg_verify sg_verify_from_sasl(int sasl_code);
+
 /* Verifies the primary password. Never logs or keeps the password. */
 typedef enum sg_verify (*sg_verify_fn)(void *ctx, const char *account, size_t account_len,
                                        const char *password, size_t password_len);

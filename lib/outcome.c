@@ -10,6 +10,7 @@
 #include <sasl/sasl.h>
 #include <security/pam_appl.h>
 
+#include "engine.h"
 #include "outcome.h"
 
 struct row {
@@ -59,4 +60,23 @@ int sg_result_from_name(const char *name)
         if (strcmp(table[i].name, name) == 0)
             return i;
     return -1;
+}
+
+enum sg_verify sg_verify_from_sasl(int sasl_code)
+{
+    switch (sasl_code) {
+    case SASL_OK:
+        return SG_VERIFY_OK;
+    case SASL_BADAUTH:
+    case SASL_NOUSER:
+    case SASL_NOVERIFY:
+    case SASL_DISABLED:
+    case SASL_EXPIRED:
+    case SASL_PWLOCK:
+    case SASL_NOUSERPASS:
+    case SASL_NOAUTHZ:
+        return SG_VERIFY_BAD;
+    default:            /* SASL_FAIL, NOMEM, TRYAGAIN, UNAVAIL, NOMECH, ... */
+        return SG_VERIFY_UNAVAIL;
+    }
 }

@@ -57,8 +57,6 @@ int sg_sasl_authenticate(struct sg_sasl_glob *g, sasl_server_params_t *sparams,
 /* sasl_verify.c: the engine's verifier; CTX is the sasl_server_params_t. */
 enum sg_verify sg_sasl_verify(void *ctx, const char *account, size_t account_len,
                               const char *password, size_t password_len);
-/* Map a checkpass() result to the engine's verdict. */
-enum sg_verify sg_sasl_verify_code(int sasl_code);
 
 /* sasl_plain.c, sasl_login.c: the two mechanism tables. */
 extern sasl_server_plug_t sg_sasl_plain_plug;

@@ -6,7 +6,6 @@
  *
  *	enum sg_verify sg_sasl_verify(sparams, account, account_len,
  *				      password, password_len)
- *	enum sg_verify sg_sasl_verify_code(sasl_code)
  * DESCRIPTION
  *	The engine's verifier for the SASL plugin: sparams->utils->checkpass,
  *	i.e. whatever the application's SASL config sets up (auxprop with
@@ -17,7 +16,7 @@
  *	strings, so both strings must end in a NUL at their lengths; anything
  *	else is refused as a wrong password without calling the backend.
  *
- *	The verdict is three-valued. A wrong password, an unknown user, or an
+ *	The verdict is three-valued (sg_verify_from_sasl(), in the core). A wrong password, an unknown user, or an
  *	account the backend refuses is SG_VERIFY_BAD: the client's doing, so
  *	it counts towards the lockout (an unknown user is counted like a
  *	known one). Every other failure is the server's (backend down, out of
@@ -27,25 +26,6 @@
 #include <string.h>
 
 #include "sasl_plugin.h"
-
-enum sg_verify sg_sasl_verify_code(int sasl_code)
-{
-    switch (sasl_code) {
-    case SASL_OK:
-        return SG_VERIFY_OK;
-    case SASL_BADAUTH:
-    case SASL_NOUSER:
-    case SASL_NOVERIFY:
-    case SASL_DISABLED:
-    case SASL_EXPIRED:
-    case SASL_PWLOCK:
-    case SASL_NOUSERPASS:
-    case SASL_NOAUTHZ:
-        return SG_VERIFY_BAD;
-    default:            /* SASL_FAIL, NOMEM, TRYAGAIN, UNAVAIL, NOMECH, ... */
-        return SG_VERIFY_UNAVAIL;
-    }
-}
 
 enum sg_verify sg_sasl_verify(void *ctx, const char *account, size_t account_len,
                               const char *password, size_t password_len)
@@ -57,7 +37,7 @@ enum sg_verify sg_sasl_verify(void *ctx, const char *account, size_t account_len
         || account[account_len] != '\0' || password[password_len] != '\0'
         || memchr(account, '\0', account_len) || memchr(password, '\0', password_len))
         return SG_VERIFY_BAD;
-    return sg_sasl_verify_code(sp->utils->checkpass(sp->utils->conn, account,
+    return sg_verify_from_sasl(sp->utils->checkpass(sp->utils->conn, account,
                                                     (unsigned)account_len, password,
                                                     (unsigned)password_len));
 }

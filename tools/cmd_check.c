@@ -84,25 +84,11 @@ static int sasl_log(void *ctx, int level, const char *msg)
     return SASL_OK;
 }
 
-/* Same classification as the plugin's verifier (plugin/sasl_verify.c). */
-static enum sg_verify verify_code(int code)
-{
-    switch (code) {
-    case SASL_OK:
-        return SG_VERIFY_OK;
-    case SASL_BADAUTH: case SASL_NOUSER: case SASL_NOVERIFY: case SASL_DISABLED:
-    case SASL_EXPIRED: case SASL_PWLOCK: case SASL_NOUSERPASS: case SASL_NOAUTHZ:
-        return SG_VERIFY_BAD;
-    default:
-        return SG_VERIFY_UNAVAIL;
-    }
-}
-
 static enum sg_verify verify(void *ctx, const char *account, size_t alen,
                              const char *password, size_t plen)
 {
     /* libsasl reads NUL-terminated strings: both are (argv, read_line) */
-    return verify_code(sasl_checkpass(ctx, account, (unsigned)alen, password, (unsigned)plen));
+    return sg_verify_from_sasl(sasl_checkpass(ctx, account, (unsigned)alen, password, (unsigned)plen));
 }
 
 /* The engine's log lines go to syslog. Lines logged while the engine is

@@ -142,6 +142,13 @@ static void test_reply_table(void **state)
         assert_int_equal(sg_result_from_name(rows[i].name), rows[i].r);
     }
     assert_int_equal(sg_result_from_name("nonsense"), -1);
+    /* a SASL password check's result, as every front end reads it */
+    assert_int_equal(sg_verify_from_sasl(SASL_OK), SG_VERIFY_OK);
+    assert_int_equal(sg_verify_from_sasl(SASL_BADAUTH), SG_VERIFY_BAD);
+    assert_int_equal(sg_verify_from_sasl(SASL_NOUSER), SG_VERIFY_BAD);
+    assert_int_equal(sg_verify_from_sasl(SASL_DISABLED), SG_VERIFY_BAD);
+    assert_int_equal(sg_verify_from_sasl(SASL_UNAVAIL), SG_VERIFY_UNAVAIL);
+    assert_int_equal(sg_verify_from_sasl(SASL_FAIL), SG_VERIFY_UNAVAIL);
     assert_string_equal(sg_result_name((enum sg_result)999), "error");
 }
 
