@@ -14,6 +14,11 @@
  * drawn again, so every letter has exactly 9 of the 234 accepted values. */
 #define ACCEPT_BELOW 234
 
+char sg_app_password_letter(unsigned char byte)
+{
+    return byte < ACCEPT_BELOW ? (char)('a' + byte % 26) : 0;
+}
+
 int sg_app_password_generate(char out[SG_APP_PASSWORD_LEN + 1])
 {
     unsigned char pool[64];
@@ -29,9 +34,9 @@ int sg_app_password_generate(char out[SG_APP_PASSWORD_LEN + 1])
             have = sizeof pool;
             used = 0;
         }
-        if (pool[used] < ACCEPT_BELOW)
-            out[n++] = (char)('a' + pool[used] % 26);
-        used++;
+        char c = sg_app_password_letter(pool[used++]);
+        if (c)
+            out[n++] = c;
     }
     out[SG_APP_PASSWORD_LEN] = '\0';
     OPENSSL_cleanse(pool, sizeof pool);

@@ -23,6 +23,12 @@
  * rejection sampling: no modulo bias). */
 int sg_app_password_generate(char out[SG_APP_PASSWORD_LEN + 1]);
 
+/* The letter one random byte stands for, or 0 when the byte is rejected
+ * and another must be drawn: every letter has exactly 9 of the 234
+ * accepted byte values. Exposed so a test can prove the mapping unbiased
+ * over all 256 bytes. */
+char sg_app_password_letter(unsigned char byte);
+
 /* "abcdefghijklmnop" -> "abcd efgh ijkl mnop". */
 void sg_app_password_show(const char pw[SG_APP_PASSWORD_LEN], char out[SG_APP_PASSWORD_SHOWN]);
 
