@@ -2,7 +2,8 @@
  * engine.c - the decision engine (see engine.h).
  *
  * One attempt = one check round trip, at most one verification, at most one
- * report round trip, one log line. The password is only ever handed to the
+ * report round trip (none for a clean success: a success that would change
+ * nothing, which check counted in advance; lua/check.lua), one log line. The password is only ever handed to the
  * verifier (the front end's, or with password_source = file: the core's own
  * password file); it is never copied, logged or sent to the store.
  *
@@ -216,6 +217,7 @@ struct job {
     char fingerprint[SG_DIGEST_HEX];
     struct sg_store_attempt sa;
     int file_mfa;       /* the password file's "mfa" flag for the account */
+    int success_counted; /* check counted a success in advance (store.h) */
 };
 
 /* The source prefix (d->source), and whether it is counted (not trusted). */
@@ -400,8 +402,13 @@ static enum sg_result finish(struct job *j, enum sg_verify v, int mfa)
     int required = sg_app_needed(e->policy, mfa == 1) != SG_APP_NEED_NONE;
 
     sg_decision_set(d, from_verify(v));
+    j->sa.take_back_success = j->success_counted;
     if (v == SG_VERIFY_UNAVAIL) {
-        log_decision(e, j->a, d, NULL);    /* not the client's fault: not counted */
+        /* not the client's fault: not counted (but a success counted in
+         * advance is taken back) */
+        if (j->success_counted)
+            sg_store_report(e->store, &j->sa, SG_REPORT_NEUTRAL, NULL, &st);
+        log_decision(e, j->a, d, NULL);
         return d->result;
     }
     if (v == SG_VERIFY_BAD) {
@@ -416,6 +423,12 @@ static enum sg_result finish(struct job *j, enum sg_verify v, int mfa)
                ? SG_REPORT_SUCCESS_UNLESS_MFA : SG_REPORT_SUCCESS;
     }
 
+    if (kind == SG_REPORT_SUCCESS && j->success_counted) {
+        /* a clean success: check counted it and it changes nothing else */
+        d->failures = 0;
+        log_decision(e, j->a, d, NULL);
+        return d->result;
+    }
     memset(&st, 0, sizeof st);
     rc = kind == SG_REPORT_SUCCESS
          /* nothing in a success's reply changes the answer: don't wait */
@@ -472,8 +485,13 @@ enum sg_result sg_engine_decide(struct sg_engine *e, const struct sg_attempt *a,
         vctx = &j;
     }
     app_digest(&j);
+    /* this call reports the outcome itself: a clean success needs no
+     * report (unless every account needs an app password: then a primary
+     * password never succeeds) */
+    j.sa.clean_success_ok = e->policy->app_passwords != SG_APP_REQUIRED;
     if (!check(&j, verify, vctx, &st))
         return d->result;
+    j.success_counted = st.success_counted;
     v = verify(vctx, a->account, a->account_len, a->password, a->password_len);
     /* a two-factor account by Redis (saslguard mfa on) or by the file's flag */
     return finish(&j, v, st.mfa || j.file_mfa);

@@ -23,8 +23,10 @@
  *     (lua/admin.lua) sets lu to -1 and drops the TTL, or sets lu to now +
  *     its length with a TTL that covers it.
  *   PREFIX:f:ACCOUNT   sorted set of familiar sources: member = source text,
- *       score = last successful login from there (ms); at most 32; TTL
- *       familiar_sources after the last success.
+ *       score = last recorded successful login from there (ms); at most
+ *       32; TTL familiar_sources after it. A success from a source whose
+ *       score is younger than familiar_sources / 720 is not recorded again
+ *       (a clean success, lua/check.lua): one round trip per login.
  *   PREFIX:s:SOURCE    hash, one per client source prefix with failures
  *       n   failures in the current window     ws  window start (ms)
  *       bu  block end (ms)
@@ -41,7 +43,9 @@
  *                 password
  *       r:LABEL:REVOKED  a revoked one, dropped after 90 days
  *   PREFIX:stats       hash, decisions counted by result name ("success",
- *       "bad_credentials", "locked", ...). The one key without a TTL: its
+ *       "bad_credentials", "locked", ...); a clean success is counted by
+ *       check.lua in advance and taken back by report.lua if the outcome
+ *       was another. The one key without a TTL: its
  *       size is bounded by the number of result names, not by traffic.
  * ACCOUNT is sg_account_key()'s encoding; SOURCE is sg_prefix_format()'s
  * text ("192.0.2.0/24", "2001:db8::/64").
@@ -82,6 +86,13 @@ struct sg_store_attempt {
                                  * password, or NULL */
     double jitter;              /* report failure: in [-0.1, 0.1], for a new
                                  * escalated lock */
+    int clean_success_ok;       /* check: the caller reports this attempt's
+                                 * outcome itself and will skip the report of
+                                 * a success that changes nothing, so check
+                                 * may count that success in advance
+                                 * (sg_store_state.success_counted) */
+    int take_back_success;      /* report: check counted this attempt as a
+                                 * success in advance; the outcome is another */
 };
 
 struct sg_store_state {
@@ -98,6 +109,10 @@ struct sg_store_state {
     int mfa;                /* check only: the account needs app passwords */
     enum sg_app_match app_match;            /* check only */
     char app_label[SG_STORE_LABEL_MAX + 1]; /* check only: which app password */
+    int success_counted;    /* check only: a success of this attempt would
+                             * change nothing and is counted already: report
+                             * nothing for a success, and report any other
+                             * outcome with take_back_success set */
 };
 
 enum sg_report_kind {

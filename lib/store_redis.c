@@ -270,11 +270,16 @@ static int reply_ints(struct sg_store *s, const redisReply *r, size_t from, size
  * then check's {mfa, match, label, familiar} (9 elements) or report's
  * {repeated, level, familiar, spray, needs_app_password} (10 elements)}.
  */
-static int parse_state(struct sg_store *s, const redisReply *r, struct sg_store_state *out)
+/* check.lua answers {state, failures, source failures, until, now, mfa,
+ * app match, app label, familiar, success counted}; report.lua {state,
+ * failures, source failures, until, now, repeated, level, familiar, spray,
+ * needs app password}. Every value is range-checked. */
+static int parse_state(struct sg_store *s, const redisReply *r, int is_check,
+                       struct sg_store_state *out)
 {
     long long v[10];
 
-    if (r->type != REDIS_REPLY_ARRAY || (r->elements != 5 && r->elements != 9 && r->elements != 10))
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 10)
         return fail(s, "reply", "unexpected shape");
     if (reply_ints(s, r, 0, 5, v) != SG_OK)
         return SG_ESTORE;
@@ -285,13 +290,13 @@ static int parse_state(struct sg_store *s, const redisReply *r, struct sg_store_
     out->source_failures = (long)v[2];
     out->until_ms = v[3];
     out->now_ms = v[4];
-    if (r->elements == 9) {
+    if (is_check) {
         const redisReply *label = r->element[7];
 
-        if (reply_ints(s, r, 5, 7, v) != SG_OK || reply_ints(s, r, 8, 9, v) != SG_OK)
+        if (reply_ints(s, r, 5, 7, v) != SG_OK || reply_ints(s, r, 8, 10, v) != SG_OK)
             return SG_ESTORE;
         if ((v[5] != 0 && v[5] != 1) || v[6] < SG_APP_NONE || v[6] > SG_APP_EXPIRED
-            || (v[8] != 0 && v[8] != 1)
+            || (v[8] != 0 && v[8] != 1) || (v[9] != 0 && v[9] != 1)
             || label->type != REDIS_REPLY_STRING || label->len > SG_STORE_LABEL_MAX)
             return fail(s, "reply", "value out of range");
         out->mfa = (int)v[5];
@@ -299,7 +304,8 @@ static int parse_state(struct sg_store *s, const redisReply *r, struct sg_store_
         memcpy(out->app_label, label->str, label->len);
         out->app_label[label->len] = '\0';
         out->familiar = (int)v[8];
-    } else if (r->elements == 10) {
+        out->success_counted = (int)v[9];
+    } else {
         if (reply_ints(s, r, 5, 10, v) != SG_OK)
             return SG_ESTORE;
         if (v[5] < 0 || v[5] > 1 || v[6] < 0 || v[6] > 64 || v[7] < 0 || v[7] > 1
@@ -374,7 +380,7 @@ static int run_script(struct sg_store *s, struct sg_script *sc, int nkeys,
 
     if (rc != SG_OK)
         return rc;
-    rc = parse_state(s, r, out);
+    rc = parse_state(s, r, sc == &s->check, out);
     freeReplyObject(r);
     return rc;
 }
@@ -515,16 +521,17 @@ static int check(struct sg_store *s, const struct sg_store_attempt *a, int attem
 {
     struct attempt_keys k;
     const char *keys[5] = { k.account, k.stats, k.settings, k.familiar, k.source };
-    const char *args[8] = { s->arg.aw, s->arg.sw, attempt ? "1" : "0",
+    const char *args[9] = { s->arg.aw, s->arg.sw, attempt ? "1" : "0",
                             a->app_digest ? a->app_digest : "", a->source ? a->source : "",
-                            s->arg.keep, s->arg.fam, as_familiar ? "1" : "0" };
+                            s->arg.keep, s->arg.fam, as_familiar ? "1" : "0",
+                            attempt && a->clean_success_ok ? "1" : "0" };
     int rc;
 
     memset(out, 0, sizeof *out);
     if ((rc = build_keys(s, a, &k)) != SG_OK)
         return rc;
     return run_script_guarded(s, &s->check, a->source && a->source_counted ? 5 : 4,
-                              keys, 8, args, out);
+                              keys, 9, args, out);
 }
 
 int sg_store_check(struct sg_store *s, const struct sg_store_attempt *a,
@@ -538,24 +545,26 @@ int sg_store_peek(struct sg_store *s, const char *account, const char *source,
 {
     /* No account: "PREFIX:a:" is nobody's key (sg_account_key never yields
      * an empty part), so only SOURCE can refuse. */
-    struct sg_store_attempt a = { account ? account : "", source, 1, NULL, NULL, 0 };
+    struct sg_store_attempt a = { .account = account ? account : "", .source = source,
+                                  .source_counted = 1 };
 
     return check(s, &a, 0, 0, out);
 }
 
 int sg_store_peek_familiar(struct sg_store *s, const char *account, struct sg_store_state *out)
 {
-    struct sg_store_attempt a = { account, NULL, 0, NULL, NULL, 0 };
+    struct sg_store_attempt a = { .account = account };
 
     return check(s, &a, 0, 1, out);
 }
 
 /* report.lua's KEYS and ARGV for one attempt. */
+enum { SG_REPORT_NARGS = 16 };
 struct report_call {
     struct attempt_keys k;
     char jit[32];
     const char *keys[5];
-    const char *args[15];
+    const char *args[SG_REPORT_NARGS];
     int nkeys;
 };
 
@@ -563,10 +572,12 @@ static int report_call(struct sg_store *s, const struct sg_store_attempt *a,
                        enum sg_report_kind kind, const char *stat, struct report_call *c)
 {
     static const char *const kinds[] = { "f", "s", "n", "c" };
-    const char *args[15] = { kinds[kind], s->arg.af, s->arg.aw, s->arg.al, s->arg.am,
-                             s->arg.sf, s->arg.sw, s->arg.sb, s->arg.sp,
-                             a->source ? a->source : "", stat ? stat : "", s->arg.fam,
-                             a->fingerprint ? a->fingerprint : "", c->jit, a->account };
+    const char *args[SG_REPORT_NARGS] = {
+        kinds[kind], s->arg.af, s->arg.aw, s->arg.al, s->arg.am,
+        s->arg.sf, s->arg.sw, s->arg.sb, s->arg.sp,
+        a->source ? a->source : "", stat ? stat : "", s->arg.fam,
+        a->fingerprint ? a->fingerprint : "", c->jit, a->account,
+        a->take_back_success ? "1" : "0" };
     int rc;
 
     if ((unsigned)kind > SG_REPORT_SUCCESS_UNLESS_MFA)
@@ -594,14 +605,14 @@ int sg_store_report(struct sg_store *s, const struct sg_store_attempt *a,
     memset(out, 0, sizeof *out);
     if ((rc = report_call(s, a, kind, stat, &c)) != SG_OK)
         return rc;
-    return run_script_guarded(s, &s->report, c.nkeys, c.keys, 15, c.args, out);
+    return run_script_guarded(s, &s->report, c.nkeys, c.keys, SG_REPORT_NARGS, c.args, out);
 }
 
 /* Send the report without waiting for its reply (read before the next
  * command): a success's reply changes nothing the client is told. */
 static int send_deferred(struct sg_store *s, const struct report_call *c)
 {
-    const char *argv[3 + 5 + 15];
+    const char *argv[3 + 5 + SG_REPORT_NARGS];
     char nk[4];
     int argc = 0, done = 0, rc;
 
@@ -613,7 +624,7 @@ static int send_deferred(struct sg_store *s, const struct report_call *c)
     argv[argc++] = nk;
     for (int i = 0; i < c->nkeys; i++)
         argv[argc++] = c->keys[i];
-    for (int i = 0; i < 15; i++)
+    for (int i = 0; i < SG_REPORT_NARGS; i++)
         argv[argc++] = c->args[i];
     if (redisAppendCommandArgv(s->ctx, argc, argv, NULL) != REDIS_OK)
         return fail(s, "command", s->ctx->errstr[0] ? s->ctx->errstr : "cannot queue");

@@ -15,6 +15,9 @@
 -- ARGV[7]  familiar_sources ms
 -- ARGV[8]  "1": answer as for a familiar source whatever the source (the
 --          admin tool's view of the familiar side); "0" otherwise
+-- ARGV[9]  "1": the caller verifies this attempt and reports its outcome
+--          itself, and skips the report of a success that would change
+--          nothing (see "Clean successes" below); "0" or absent otherwise
 --
 -- From a familiar source (a success from there within familiar_sources)
 -- only the familiar counter's lock (flu) refuses; from anywhere else the
@@ -25,8 +28,21 @@
 -- hash (field = result name), and an app-password success clears the
 -- account's failures here, so such a login costs this one round trip.
 --
+-- Clean successes. Most logins are the owner's, with no failures on record,
+-- from a source that is familiar already: report.lua would change nothing
+-- but the familiar source's time. So when ARGV[9] is "1", the attempt is
+-- allowed, no app password matched, the account has no mfa flag, no
+-- account hash exists and the source (if any) was recorded as familiar
+-- within the last familiar_sources / 720 (an hour at the default 30 days),
+-- this script counts the success in the statistics in advance and answers
+-- success_counted = 1. The caller then sends no report for a success
+-- (one round trip per login); any other outcome it reports with "take the
+-- success back" (report.lua ARGV[16]). A familiar source is thus
+-- remembered from its last recorded success, at most that hour earlier
+-- than the last one.
+--
 -- Returns {state, account_failures, source_failures, until_ms, now_ms,
---          mfa, app_match, app_label, familiar}
+--          mfa, app_match, app_label, familiar, success_counted}
 -- state: 0 allowed, 1 account locked, 2 account disabled (admin, no end),
 --        3 source blocked.
 -- mfa: 1 if the account has two-factor authentication (needs app passwords).
@@ -56,9 +72,11 @@ end
 
 local source = ARGV[5]
 local familiar = ARGV[8] == '1'
+local recent = source == ''     -- familiar time fresh enough for a clean success
 if not familiar and source ~= '' then
   local last = tonumber(redis.call('ZSCORE', KEYS[4], source))
   familiar = last ~= nil and last + tonumber(ARGV[7]) > now
+  recent = last ~= nil and last + tonumber(ARGV[7]) / 720 > now
 end
 
 local state, untilms = 0, 0
@@ -121,9 +139,13 @@ if state == 0 and digest ~= '' then
   end
 end
 
+local counted = 0
 if attempt then
   local result = ({'locked', 'disabled', 'throttled'})[state]
-  if match == 1 then
+  if state == 0 and match == 0 and mfa == 0 and recent and ARGV[9] == '1'
+     and redis.call('EXISTS', KEYS[1]) == 0 then
+    result, counted = 'success', 1     -- in advance; see "Clean successes"
+  elseif match == 1 then
     result = 'success'
     -- as report.lua does for a success: clear the failure counts and
     -- fingerprints, never a lock nor the memory of one (escalation); the
@@ -149,4 +171,4 @@ if attempt then
   if result then redis.call('HINCRBY', KEYS[2], result, 1) end
 end
 
-return {state, afail, sfail, untilms, now, mfa, match, label, familiar and 1 or 0}
+return {state, afail, sfail, untilms, now, mfa, match, label, familiar and 1 or 0, counted}

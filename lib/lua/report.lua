@@ -18,6 +18,9 @@
 -- ARGV[13] fingerprint of the wrong password (keyed HMAC), "" for none
 -- ARGV[14] jitter for a new lock, a number in [-0.1, 0.1]
 -- ARGV[15] the account's key part (its tag marks it in the source's hash)
+-- ARGV[16] "1": check.lua counted this attempt as a success in advance (a
+--          clean success, see check.lua); the outcome is another, so take
+--          that count back. "0" or absent otherwise.
 --
 -- Returns {state, account_failures, source_failures, until_ms, now_ms,
 --          repeated, level, familiar, spray, needs_app_password}
@@ -260,6 +263,11 @@ elseif kind ~= 'n' then
   return redis.error_reply('report.lua: unknown kind')
 end
 
+if ARGV[16] == '1' and stat ~= 'success' then
+  redis.call('HINCRBY', KEYS[2], 'success', -1)
+elseif ARGV[16] == '1' then
+  stat = ''   -- counted already
+end
 if stat ~= '' then redis.call('HINCRBY', KEYS[2], stat, 1) end
 
 return {state, afail, sfail, untilms, now, repeated, h and h.lvl or 0, familiar, spray, needs_app}

@@ -301,6 +301,120 @@ static void test_store_down_tempfail(void **state)
     sg_engine_free(e);
 }
 
+/* Calls of EVALSHA and EVAL since the last CONFIG RESETSTAT: the store's
+ * round trips. */
+static long script_calls(void)
+{
+    char *info = sg_redis_str(&redis, "INFO commandstats");
+    long n = 0;
+
+    assert_non_null(info);
+    for (const char *c = info; (c = strstr(c, "cmdstat_eval")) != NULL; c++) {
+        const char *calls = strstr(c, "calls=");
+        if (calls)
+            n += atol(calls + 6);
+    }
+    free(info);
+    return n;
+}
+
+static long long stat_of(const char *result)
+{
+    long long v = sg_redis_int(&redis, "HGET sg:stats %s", result);
+    return v < 0 ? 0 : v;
+}
+
+/* The owner's usual login, with nothing on record, from a source recorded
+ * as familiar within the last hour: one round trip (check.lua counts the
+ * success in advance); every other outcome takes that count back. */
+static void test_clean_success_one_round_trip(void **state)
+{
+    struct sg_engine *e = engine("trusted_networks =");
+    struct sg_decision d;
+    char *first, *now;
+
+    (void)state;
+    /* the first success from a source records it (the first report of a
+     * connection waits for its reply) */
+    assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;1", &d), SG_RESULT_SUCCESS);
+    first = sg_redis_str(&redis, "ZSCORE sg:f:alice 192.0.2.7/32");
+    assert_non_null(first);
+    assert_int_equal(sg_redis_int(&redis, "CONFIG RESETSTAT"), -1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;2", &d), SG_RESULT_SUCCESS);
+        assert_string_equal(last_line(), "saslguard: result=success account=alice source=192.0.2.7/32 mech=PLAIN");
+    }
+    assert_int_equal(script_calls(), 3);            /* check only */
+    assert_int_equal(verify_calls, 4);              /* every password verified */
+    assert_int_equal(stat_of("success"), 4);
+    now = sg_redis_str(&redis, "ZSCORE sg:f:alice 192.0.2.7/32");
+    assert_string_equal(now, first);                /* not rewritten within the hour */
+    free(now);
+    free(first);
+    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
+
+    /* a wrong password after check counted a success: taken back */
+    assert_int_equal(attempt(e, "alice", "wrong", "192.0.2.7;2", &d), SG_RESULT_BAD_CREDENTIALS);
+    assert_int_equal(d.failures, 1);
+    assert_int_equal(stat_of("success"), 4);
+    assert_int_equal(stat_of("bad_credentials"), 1);
+    /* failures on record: the next success reports, and clears them */
+    assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;2", &d), SG_RESULT_SUCCESS);
+    assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;2", &d), SG_RESULT_SUCCESS);
+    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
+    assert_int_equal(stat_of("success"), 6);
+
+    /* the backend could not answer: not counted, the success taken back */
+    backend_answer_unavail = 1;
+    assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;2", &d), SG_RESULT_BACKEND_UNAVAILABLE);
+    backend_answer_unavail = 0;
+    assert_int_equal(stat_of("success"), 6);
+    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
+
+    /* a new source is recorded as familiar: not clean */
+    assert_int_equal(sg_redis_int(&redis, "CONFIG RESETSTAT"), -1);
+    assert_int_equal(attempt(e, "alice", "s3cret", "198.51.100.1;2", &d), SG_RESULT_SUCCESS);
+    assert_int_equal(attempt(e, "alice", "s3cret", "198.51.100.1;2", &d), SG_RESULT_SUCCESS);
+    assert_int_equal(script_calls(), 3);            /* check, report, check */
+    assert_true(sg_redis_int(&redis, "ZSCORE sg:f:alice 198.51.100.1/32") > 0);
+    assert_int_equal(stat_of("success"), 8);
+
+    /* a two-factor account's primary password: never counted as success */
+    assert_int_equal(sg_redis_int(&redis, "HSET sg:u:alice mfa 1"), 1);
+    assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;2", &d), SG_RESULT_APP_PASSWORD_REQUIRED);
+    assert_int_equal(stat_of("success"), 8);
+    assert_int_equal(stat_of("app_password_required"), 1);
+    sg_engine_free(e);
+}
+
+/* Without a source, a clean success is one round trip too; a familiar
+ * source's time is recorded again after familiar_sources / 720. */
+static void test_clean_success_no_source_and_refresh(void **state)
+{
+    struct sg_engine *e = engine("familiar_sources = 7200ms");   /* refresh: 10 ms */
+    struct sg_decision d;
+    long long t1, t2;
+
+    (void)state;
+    assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
+    assert_int_equal(sg_redis_int(&redis, "CONFIG RESETSTAT"), -1);
+    assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
+    assert_int_equal(script_calls(), 1);
+    assert_int_equal(stat_of("success"), 2);
+
+    assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;1", &d), SG_RESULT_SUCCESS);
+    t1 = sg_redis_int(&redis, "ZSCORE sg:f:alice 192.0.2.7/32");
+    sg_sleep_ms(30);
+    assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;1", &d), SG_RESULT_SUCCESS);
+    /* read the deferred report's reply: the next command does */
+    assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;1", &d), SG_RESULT_SUCCESS);
+    t2 = sg_redis_int(&redis, "ZSCORE sg:f:alice 192.0.2.7/32");
+    assert_true(t2 >= t1 + 30);
+    assert_true(sg_redis_int(&redis, "PTTL sg:f:alice") > 7000);
+    assert_int_equal(stat_of("success"), 5);
+    sg_engine_free(e);
+}
+
 static void test_store_down_open(void **state)
 {
     struct sg_engine *e = engine("store_failure = open");
@@ -501,6 +615,7 @@ static void test_app_passwords_required_for_all(void **state)
     (void)state;
     assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_APP_PASSWORD_REQUIRED);
     assert_int_equal(d.sasl_code, SASL_NOUSERPASS);
+    assert_int_equal(sg_redis_int(&redis, "HEXISTS sg:stats success"), 0);
     add_app_password("alice", "laptop", "laptoplaptoplapt", 'a', 0, 0);
     assert_int_equal(attempt(e, "alice", "lapt opla ptop lapt", NULL, &d), SG_RESULT_SUCCESS);
     sg_engine_free(e);
@@ -563,6 +678,8 @@ int main(void)
         cmocka_unit_test(test_odd_usernames_are_separate),
         cmocka_unit_test(test_password_never_logged),
         cmocka_unit_test(test_backend_unavailable_not_counted),
+        cmocka_unit_test(test_clean_success_one_round_trip),
+        cmocka_unit_test(test_clean_success_no_source_and_refresh),
         cmocka_unit_test(test_store_down_tempfail),
         cmocka_unit_test(test_store_down_open),
         cmocka_unit_test(test_store_down_closed),

@@ -53,7 +53,7 @@ static void fail_n(struct sg_fixture_store *c, const char *acct, const char *src
 {
     struct sg_store_state st;
 
-    struct sg_store_attempt a = { acct, src, 1, NULL, NULL, 0 };
+    struct sg_store_attempt a = { .account = acct, .source = src, .source_counted = 1 };
 
     for (int i = 0; i < n; i++)
         assert_int_equal(sg_store_report(c->store, &a, SG_REPORT_FAILURE,
@@ -142,7 +142,7 @@ static void test_lock_until_unlocked(void **state)
     assert_int_equal(until, -1);
     assert_true(now > 0);
     /* the engine's check answers "disabled", and nothing can expire it */
-    assert_int_equal(sg_store_check(c->store, &(struct sg_store_attempt){ "bob", NULL, 1, NULL, NULL, 0 }, &st), SG_OK);
+    assert_int_equal(sg_store_check(c->store, &(struct sg_store_attempt){ .account = "bob", .source_counted = 1 }, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_DISABLED);
     assert_int_equal(st.failures, 2);
     assert_int_equal(sg_redis_int(&redis, "PTTL sg:a:bob"), -1);
@@ -170,7 +170,7 @@ static void test_lock_for_a_while(void **state)
     (void)state;
     assert_int_equal(sg_admin_lock(c->store, "carol", 300, &until, &now), SG_OK);
     assert_true(until >= now + 300 && until <= now + 310);
-    assert_int_equal(sg_store_check(c->store, &(struct sg_store_attempt){ "carol", NULL, 1, NULL, NULL, 0 }, &st), SG_OK);
+    assert_int_equal(sg_store_check(c->store, &(struct sg_store_attempt){ .account = "carol", .source_counted = 1 }, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
     assert_int_equal(st.until_ms, until);
     ttl = sg_redis_int(&redis, "PTTL sg:a:carol");
@@ -368,8 +368,8 @@ static void test_familiar_sources(void **state)
 static void test_familiar_side(void **state)
 {
     struct sg_fixture_store *c = open_ctx("account_failures = 2");
-    struct sg_store_attempt home = { "hugo", "192.0.2.10/32", 1, NULL, NULL, 0 };
-    struct sg_store_attempt away = { "hugo", "203.0.113.3/32", 1, NULL, NULL, 0 };
+    struct sg_store_attempt home = { .account = "hugo", .source = "192.0.2.10/32", .source_counted = 1 };
+    struct sg_store_attempt away = { .account = "hugo", .source = "203.0.113.3/32", .source_counted = 1 };
     struct sg_admin_account acct;
     struct sg_store_state st;
     int64_t until = 0;

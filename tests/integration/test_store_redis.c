@@ -29,14 +29,14 @@ static struct sg_redis_fixture redis;
 /* The store's calls for an attempt with a counted source (or none). */
 static int chk(struct sg_store *s, const char *acct, const char *src, struct sg_store_state *st)
 {
-    struct sg_store_attempt a = { acct, src, 1, NULL, NULL, 0 };
+    struct sg_store_attempt a = { .account = acct, .source = src, .source_counted = 1 };
     return sg_store_check(s, &a, st);
 }
 
 static int rep(struct sg_store *s, const char *acct, const char *src, enum sg_report_kind kind,
                const char *stat, struct sg_store_state *st)
 {
-    struct sg_store_attempt a = { acct, src, 1, NULL, NULL, 0 };
+    struct sg_store_attempt a = { .account = acct, .source = src, .source_counted = 1 };
     return sg_store_report(s, &a, kind, stat, st);
 }
 
