@@ -1202,11 +1202,12 @@ static void measure_rtt(struct rtt *out)
     out->mean = sum / (double)n / 1000.0;
 }
 
-/* check.lua's KEYS and ARGV for LOGIN as sg_store_check sends them. */
+/* check.lua's KEYS and ARGV for LOGIN as sg_store_check sends them from
+ * sg_engine_decide (ARGV[9] "1": a clean success may skip its report). */
 struct check_args {
     char k[5][KEYLEN];
-    char a[7][64];
-    const char *argv[3 + 12];
+    char a[9][64];
+    const char *argv[3 + 14];
     int argc;
 };
 
@@ -1228,13 +1229,15 @@ static void check_args(const char *user, const char *ip, struct check_args *c)
     snprintf(c->a[4], 64, "%s", src);
     snprintf(c->a[5], 64, "%llu", (unsigned long long)SG_REVOKED_KEEP_MS);
     snprintf(c->a[6], 64, "%llu", (unsigned long long)policy->familiar_sources_ms);
+    snprintf(c->a[7], 64, "0");
+    snprintf(c->a[8], 64, "1");
     c->argc = 0;
     c->argv[c->argc++] = "EVALSHA";
     c->argv[c->argc++] = sha_check;
     c->argv[c->argc++] = "5";
     for (int i = 0; i < 5; i++)
         c->argv[c->argc++] = c->k[i];
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 9; i++)
         c->argv[c->argc++] = c->a[i];
 }
 
@@ -1292,8 +1295,9 @@ static double redis_benchmark(int clients, long requests, char *cmdline, size_t 
         argv[i++] = (char *)c.argv[j];
     argv[i] = NULL;
     if (snprintf(cmdline, cmdlen, "redis-benchmark -s SOCK -c %d -n %ld --csv EVALSHA <check.lua> 5 "
-             "%s %s %s %s %s %s %s %s '' %s %s %s", clients, requests, c.k[0], c.k[1], c.k[2],
-             c.k[3], c.k[4], c.a[0], c.a[1], c.a[2], c.a[4], c.a[5], c.a[6]) >= (int)cmdlen)
+             "%s %s %s %s %s %s %s %s '' %s %s %s %s %s", clients, requests, c.k[0], c.k[1],
+             c.k[2], c.k[3], c.k[4], c.a[0], c.a[1], c.a[2], c.a[4], c.a[5], c.a[6], c.a[7],
+             c.a[8]) >= (int)cmdlen)
         cmdline[cmdlen - 1] = '\0';
     run_program(argv, NULL, out, sizeof out, 30);
     /* "test","rps",...\n"EVALSHA ...","12345.67",... */

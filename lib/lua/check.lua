@@ -149,7 +149,8 @@ if attempt then
     result = 'success'
     -- as report.lua does for a success: clear the failure counts and
     -- fingerprints, never a lock nor the memory of one (escalation); the
-    -- source becomes familiar
+    -- source becomes familiar (recorded again at most every
+    -- familiar_sources / 720, as for a clean success)
     if lu ~= 0 or (tonumber(a[6]) or 0) ~= 0 or (tonumber(a[7]) or 0) ~= 0 then
       local drop = {'n', 'ws', 'fn', 'fws', 'wc'}
       for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
@@ -159,7 +160,7 @@ if attempt then
     else
       redis.call('DEL', KEYS[1])
     end
-    if source ~= '' then
+    if source ~= '' and not recent then
       redis.call('ZADD', KEYS[4], now, source)
       redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -33)
       redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[7]))
