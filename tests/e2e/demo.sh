@@ -88,7 +88,7 @@ show "Alice at a cafe ($CAFE_IP):" LOGIN "$USER" "$PASS" "$CAFE_IP"
 [[ "$LAST" == *" 454 "* ]] || die "expected a 454 here"
 note "454 is a temporary failure: a real mail client retries later instead"
 note "of asking Alice for a new password. Postfix logged:"
-sleep 0.3
+postfix_log_sync
 grep -o 'saslguard: result=locked .*' "$E2E_RUN/pf/postfix.log" | tail -1 | sed 's/^/     /'
 show "Alice at home ($HOME_IP):" PLAIN "$USER" "$PASS" "$HOME_IP"
 [[ "$LAST" == *" 235 "* ]] || die "expected a 235 here"
@@ -122,7 +122,7 @@ note "\$ saslguard app-password revoke $USER phone"
 "$SG" -c "$POL" app-password revoke "$USER" phone | sed 's/^/     /'
 show "AUTH PLAIN, the revoked one:" PLAIN "$USER" "$APP"
 [[ "$LAST" == *" 535 "* ]] || die "expected a 535 here"
-sleep 0.3
+postfix_log_sync
 note "Postfix logged:"
 grep -o 'saslguard: result=\(app_password_required\|revoked_credential\|success\) .*' \
     "$E2E_RUN/pf/postfix.log" | tail -3 | sed 's/^/     /'

@@ -302,7 +302,21 @@ postfix_stop() {
     E2E_PF_STARTED=
     return 0
 }
-postfix_log() { cat "$E2E_RUN/pf/postfix.log"; }
+# Wait until everything logged so far is in the log file: a marker sent
+# through postlogd after it (smtpd logs a decision before it answers the
+# client, and postlogd's datagram socket keeps the order) must appear.
+postfix_log_sync() {
+    local mark="e2e-sync-$$-$RANDOM$RANDOM" i
+    postlog -c "$E2E_RUN/pf/etc" -t e2e-sync "$mark" </dev/null >/dev/null 2>&1
+    for i in $(seq 200); do
+        grep -q "$mark" "$E2E_RUN/pf/postfix.log" && return 0
+        sleep 0.05
+    done
+    echo "postfix_log_sync: marker not logged within 10 s" >&2
+    return 1
+}
+# The whole Postfix log, up to now.
+postfix_log() { postfix_log_sync; cat "$E2E_RUN/pf/postfix.log"; }
 
 # smtp_auth MECH USER PASSWORD [SOURCE_IP]: one swaks AUTH, all its output.
 smtp_auth() {

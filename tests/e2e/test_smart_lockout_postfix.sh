@@ -81,7 +81,7 @@ in_range() {
 }
 # log_lines: lines in Postfix's log now; log_since N: the lines after line N.
 log_lines() { wc -l <"$E2E_RUN/pf/postfix.log"; }
-log_since() { sleep 0.3; tail -n +"$(( $1 + 1 ))" "$E2E_RUN/pf/postfix.log"; }
+log_since() { postfix_log_sync; tail -n +"$(( $1 + 1 ))" "$E2E_RUN/pf/postfix.log"; }
 
 # ------------------------------------------------------------ 1. familiar sources
 policy "account_failures = 3" "account_window = 10m" "account_lock = 5m" "account_lock_max = 10m" \
@@ -237,7 +237,6 @@ check "log: first lock, level=0" \
 check "log: second lock, level=1" \
     "saslguard: result=bad_credentials account=esc@example\.test source=127\.0\.0\.9/32 mech=PLAIN failures=2 until=[^ ]+ now=locked level=1$" "$log"
 
-sleep 0.3
 check_no "no password in Postfix's log" 'guess-|right-|Summer2026|old-password|typo' "$(postfix_log)"
 check "saslguard status shows the escalation level" '^escalation: +1$' "$("$SG" -c "$POL" status "$U" 2>&1)"
 postfix_stop
