@@ -45,7 +45,6 @@ for p in redis-server redis-cli postfix swaks saslpasswd2; do
     command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] || die "$p not found (see README: apt-get install ...)"
 done
 [ -f "$PLUGIN_SO" ] || die "plugin not built: $PLUGIN_SO (build first, or pass the build directory)"
-SG=$top_builddir/tools/saslguard
 [ -x "$SG" ] || die "admin tool not built: $SG"
 
 e2e_init

@@ -26,6 +26,15 @@ top_srcdir=${top_srcdir:-$(cd "$E2E_HERE/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 PLUGIN_SO=${PLUGIN_SO:-$top_builddir/plugin/.libs/libsaslguard.so}
 SASL_DRIVER=${SASL_DRIVER:-$top_builddir/tests/helpers/sasl_driver}
+SG=$top_builddir/tools/saslguard
+
+# The reply lines swaks prints for each SASL result (Postfix 3.7 wording).
+OK235='<-  235 2.7.0 Authentication successful'
+BAD535='<** 535 5.7.8 Error: authentication failed: authentication failure'
+DIS535='<** 535 5.7.8 Error: authentication failed: account disabled'
+NOUP535='<** 535 5.7.8 Error: authentication failed: user supplied passwords are not permitted'
+TRY454='<** 454 4.7.0 Temporary authentication failure: transient failure (e.g., weak key)'
+UNAV454='<** 454 4.7.0 Temporary authentication failure: remote authentication server unavailable'
 
 # ------------------------------------------------------------------ results
 E2E_PASS=0

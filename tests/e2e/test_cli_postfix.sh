@@ -15,11 +15,6 @@ set -u
 e2e_netns "$@"
 e2e_init
 
-SG=$top_builddir/tools/saslguard
-OK235='<-  235 2.7.0 Authentication successful'
-BAD535='<** 535 5.7.8 Error: authentication failed: authentication failure'
-TRY454='<** 454 4.7.0 Temporary authentication failure: transient failure (e.g., weak key)'
-DIS535='<** 535 5.7.8 Error: authentication failed: account disabled'
 USER=alice@example.test
 PASS=s3cret
 

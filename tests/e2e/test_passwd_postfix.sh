@@ -17,12 +17,6 @@ set -u
 e2e_netns "$@"
 e2e_init
 
-SG=$top_builddir/tools/saslguard
-OK235='<-  235 2.7.0 Authentication successful'
-BAD535='<** 535 5.7.8 Error: authentication failed: authentication failure'
-TRY454='<** 454 4.7.0 Temporary authentication failure: transient failure (e.g., weak key)'
-UNAV454='<** 454 4.7.0 Temporary authentication failure: remote authentication server unavailable'
-NOUP535='<** 535 5.7.8 Error: authentication failed: user supplied passwords are not permitted'
 USER=alice@example.test
 PASS=Fil3-s3cret-1            # distinctive: must never show up in a log or file
 NEWPASS=N3w-Fil3-s3cret-2

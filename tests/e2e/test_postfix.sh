@@ -15,10 +15,6 @@ set -u
 e2e_netns "$@"
 e2e_init
 
-OK235='<-  235 2.7.0 Authentication successful'
-BAD535='<** 535 5.7.8 Error: authentication failed: authentication failure'
-TRY454='<** 454 4.7.0 Temporary authentication failure: transient failure (e.g., weak key)'
-UNAV454='<** 454 4.7.0 Temporary authentication failure: remote authentication server unavailable'
 USER=alice@example.test
 PASS=s3cret
 WRONG=Wr0ngPassw0rd          # distinctive: must never show up in a log

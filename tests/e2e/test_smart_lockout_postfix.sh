@@ -27,10 +27,6 @@ set -u
 e2e_netns "$@"
 e2e_init
 
-SG=$top_builddir/tools/saslguard
-OK235='<-  235 2.7.0 Authentication successful'
-BAD535='<** 535 5.7.8 Error: authentication failed: authentication failure'
-TRY454='<** 454 4.7.0 Temporary authentication failure: transient failure (e.g., weak key)'
 D=example.test
 V6A=2001:db8:1:2::10        # V6A and V6B: one /64
 V6B=2001:db8:1:2::20

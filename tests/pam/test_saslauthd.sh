@@ -27,7 +27,6 @@ e2e_netns "$@"
 e2e_init
 
 MOD=$top_builddir/plugin/.libs/pam_saslguard.so
-SG=$top_builddir/tools/saslguard
 SVC=saslguard-sasl-$$
 SVC_DOWN=saslguard-sasl-down-$$
 SAD=$E2E_RUN/saslauthd
@@ -40,8 +39,6 @@ sasl_cleanup() {
 }
 trap sasl_cleanup EXIT
 
-OK235='<-  235 2.7.0 Authentication successful'
-BAD535='<** 535 5.7.8 Error: authentication failed: authentication failure'
 TS_OK='0: OK "Success."'
 TS_NO='0: NO "authentication failed"'
 ALICE=Alice-pw-7741 BOB=Bob-pw-2210
