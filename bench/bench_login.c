@@ -46,9 +46,9 @@
  *	each) next to redis-benchmark's EVALSHA rate of the real check.lua
  *	with case 2's keys and arguments at the same concurrency (clients on
  *	CPU 0, Redis on CPU 1); and Redis memory per tracked attacking source
- *	and per attacked account (-m distinct of each, report.lua pipelined
- *	with the store's exact keys and arguments, INFO memory before/after,
- *	at most -M seconds each), and the keys left without a TTL.
+ *	and per attacked account (-m distinct of each, one sg_store_report
+ *	per failure as the engine makes it, INFO memory before/after, at most
+ *	-M seconds each), and the keys left without a TTL.
  *
  *	-o CASE runs only that case (1-4), for profiling:
  *	  valgrind --tool=callgrind --toggle-collect=measure_logins \
@@ -129,7 +129,7 @@ static char plug_stock[320], plug_guard[320], confdir[320];
 static pid_t redis_pid;
 static redisContext *rc;             /* the bench's own control connection */
 static struct sg_policy *policy;
-static char sha_check[64], sha_report[64];
+static char sha_check[64];
 
 /* per child: which plugin dir the SASL library loads from */
 static const char *child_plugdir;
@@ -1312,87 +1312,32 @@ static double redis_benchmark(int clients, long requests, char *cmdline, size_t 
 
 /* ------------------------------------------------------------ memory */
 
-struct report_call {
-    char k[5][KEYLEN];
-    char a[14][80];
-    char acc[SG_ACCOUNT_KEY_LEN];
-};
-
-/* report.lua's KEYS and ARGV for a failure of ACCOUNT from IP, exactly as
- * sg_store_report sends them (engine.c: stat "bad_credentials"). */
-static void report_failure_args(const char *account, const char *ip, const char *fp,
-                                struct report_call *c, const char **argv, int *argc)
-{
-    char *acc = c->acc, src[SG_PREFIX_STRLEN];
-    const struct sg_policy *p = policy;
-    int n = 0;
-
-    account_part(account, acc);
-    source_part(ip, src);
-    key(c->k[0], KEYLEN, "a", acc);
-    key(c->k[1], KEYLEN, "stats", NULL);
-    key(c->k[2], KEYLEN, "u", acc);
-    key(c->k[3], KEYLEN, "f", acc);
-    key(c->k[4], KEYLEN, "s", src);
-    snprintf(c->a[0], 80, "f");
-    snprintf(c->a[1], 80, "%u", p->account_failures);
-    snprintf(c->a[2], 80, "%llu", (unsigned long long)p->account_window_ms);
-    snprintf(c->a[3], 80, "%llu", (unsigned long long)p->account_lock_ms);
-    snprintf(c->a[4], 80, "%llu", (unsigned long long)p->account_lock_max_ms);
-    snprintf(c->a[5], 80, "%u", p->source_failures);
-    snprintf(c->a[6], 80, "%llu", (unsigned long long)p->source_window_ms);
-    snprintf(c->a[7], 80, "%llu", (unsigned long long)p->source_block_ms);
-    snprintf(c->a[8], 80, "%u", p->spray_accounts);
-    snprintf(c->a[9], 80, "%s", src);
-    snprintf(c->a[10], 80, "%s", sg_result_name(SG_RESULT_BAD_CREDENTIALS));
-    snprintf(c->a[11], 80, "%llu", (unsigned long long)p->familiar_sources_ms);
-    snprintf(c->a[12], 80, "%s", fp);
-    snprintf(c->a[13], 80, "0.0000");
-    argv[n++] = "EVALSHA";
-    argv[n++] = sha_report;
-    argv[n++] = "5";
-    for (int i = 0; i < 5; i++)
-        argv[n++] = c->k[i];
-    for (int i = 0; i < 14; i++)
-        argv[n++] = c->a[i];
-    argv[n++] = c->acc;
-    *argc = n;
-}
-
 typedef void (*gen_fn)(long i, char *account, size_t alen, char *ip, size_t iplen, char *fp);
 
-/* N failures from GEN, pipelined in batches; stops at DEADLINE. Returns
- * how many ran. */
-static long pipeline_failures(long n, gen_fn gen, double max_seconds)
+/* N failures from GEN through the store's own call (sg_store_report, as
+ * the engine makes it for a wrong password: stat "bad_credentials", a
+ * fingerprint); stops at MAX_SECONDS. Returns how many ran. */
+static long report_failures(long n, gen_fn gen, double max_seconds)
 {
-    enum { BATCH = 500 };
-    static struct report_call calls[BATCH];
+    static struct sg_store *store;
     double deadline = now_s() + max_seconds;
     long done = 0;
 
-    while (done < n && now_s() < deadline) {
-        long b = n - done < BATCH ? n - done : BATCH;
+    if (!store && sg_store_open(policy, &store) != SG_OK)
+        die("sg_store_open failed");
+    while (done < n && (done % 256 != 0 || now_s() < deadline)) {
+        char account[128], ip[64], fp[24], acc[SG_ACCOUNT_KEY_LEN], src[SG_PREFIX_STRLEN];
+        struct sg_store_attempt a = { .account = acc, .source = src, .source_counted = 1,
+                                      .fingerprint = fp };
+        struct sg_store_state st;
 
-        for (long j = 0; j < b; j++) {
-            char account[128], ip[64], fp[24];
-            const char *argv[32];
-            int argc;
-
-            gen(done + j, account, sizeof account, ip, sizeof ip, fp);
-            report_failure_args(account, ip, fp, &calls[j], argv, &argc);
-            if (redisAppendCommandArgv(rc, argc, argv, NULL) != REDIS_OK)
-                die("redis: %s", rc->errstr);
-        }
-        for (long j = 0; j < b; j++) {
-            redisReply *r;
-
-            if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r)
-                die("redis: %s", rc->errstr);
-            if (r->type == REDIS_REPLY_ERROR)
-                die("report.lua: %s", r->str);
-            freeReplyObject(r);
-        }
-        done += b;
+        gen(done, account, sizeof account, ip, sizeof ip, fp);
+        account_part(account, acc);
+        source_part(ip, src);
+        if (sg_store_report(store, &a, SG_REPORT_FAILURE,
+                            sg_result_name(SG_RESULT_BAD_CREDENTIALS), &st) != SG_OK)
+            die("sg_store_report: %s", sg_store_error(store));
+        done++;
     }
     return done;
 }
@@ -1458,10 +1403,10 @@ static void measure_memory(gen_fn fill, long nfill, gen_fn gen, long n, struct m
     double t0;
 
     if (fill)
-        pipeline_failures(nfill, fill, opt_mem_seconds);
+        report_failures(nfill, fill, opt_mem_seconds);
     m->before = info_field("memory", "used_memory");
     t0 = now_s();
-    m->n = pipeline_failures(n, gen, opt_mem_seconds);
+    m->n = report_failures(n, gen, opt_mem_seconds);
     m->seconds = now_s() - t0;
     m->after = info_field("memory", "used_memory");
     m->per_item = m->n ? (double)(m->after - m->before) / (double)m->n : 0;
@@ -1839,7 +1784,6 @@ int main(int argc, char **argv)
     setup_files();
     start_redis();
     script_load(sg_lua_check, sha_check, sizeof sha_check);
-    script_load(sg_lua_report, sha_report, sizeof sha_report);
     make_app_password(app_pw, sizeof app_pw);
     sasl_version_info(&impl, NULL, &vmajor, &vminor, &vstep, &vpatch);
     snprintf(sasl_version, sizeof sasl_version, "%s %d.%d.%d", impl ? impl : "?", vmajor,
@@ -1945,11 +1889,10 @@ int main(int argc, char **argv)
         printf("  (CPU: redis-server's CPU time, and the login processes' (setup and warm-up "
                "included), over the run's wall time; 100%% = one CPU)\n");
         printf("  redis-benchmark: %s\n\n", ecmd[0]);
-        set_placement(PL_FREE);
-
-        /* ---- memory */
-        printf("Redis memory (report.lua pipelined with sg_store_report's keys and "
-               "arguments, default policy, INFO memory used_memory after - before):\n");
+        /* ---- memory: one report after another, on one CPU (short round trips) */
+        set_placement(PL_SAME);
+        printf("Redis memory (sg_store_report for each failure, as the engine makes it; "
+               "default policy; INFO memory used_memory after - before):\n");
         measure_memory(gen_pool_fill, (long)POOL * 40, gen_sources, opt_distinct, &mem_src);
         printf("  %ld distinct attacking sources, one failure each against one of %d "
                "accounts (their fingerprint sets already full):\n    %lld -> %lld bytes = "
@@ -1964,6 +1907,7 @@ int main(int argc, char **argv)
         if (mem_src.n < opt_distinct || mem_acc.n < opt_distinct)
             printf("  (time limit -M %.0f s reached: divided by the number that ran)\n",
                    opt_mem_seconds);
+        set_placement(PL_FREE);
         scan_ttls(&scan, 30);
         printf("  keys: %ld%s; without a TTL: %ld (%ld allowed: %s:stats and %s:u:*; "
                "%ld counters%s%s)\n", scan.keys, scan.complete ? "" : " (scan cut at 30 s)",
