@@ -64,6 +64,14 @@ check_line "PLAIN good password after 2 failures -> 235" "$OK235" "$(smtp_auth_r
 check "full transaction after AUTH is queued" '^<-  250 2\.0\.0 Ok: queued as' \
     "$(swaks --server "127.0.0.1:$SMTP_PORT" --helo client.example.test --from "$USER" \
        --to bob@example.test --auth PLAIN --auth-user "$USER" --auth-password "$PASS" </dev/null 2>&1)"
+# the owner's usual login (nothing on record, a familiar source): one Redis
+# round trip, check.lua only; the success is still counted
+rcli CONFIG RESETSTAT >/dev/null
+succ=$(rcli HGET sg:stats success)
+check_line "PLAIN good password again -> 235" "$OK235" "$(smtp_auth_reply PLAIN "$USER" "$PASS")"
+check "Redis: the usual login made one round trip (one EVALSHA)" \
+    '^cmdstat_evalsha:calls=1,' "$(rcli INFO commandstats | tr -d '\r' | grep '^cmdstat_eval')"
+check "Redis: and was counted as a success" "^$((succ + 1))\$" "$(rcli HGET sg:stats success)"
 log=$(postfix_log)
 check "log: decision line for a wrong PLAIN password" \
     "saslguard: result=bad_credentials account=alice@example\.test source=127\.0\.0\.1/32 mech=PLAIN failures=1" "$log"
