@@ -57,6 +57,9 @@ const struct key_def sg_policy_keys[K_COUNT] = {
     [K_REDIS] = { "redis", .set = sg_policy_set_redis, .def = "unix:/run/redis/redis.sock" },
     [K_REDIS_PASSWORD_FILE] = { "redis_password_file", .set = sg_policy_set_path,
         .offset = OFF(redis_password_file), .def = "", .flags = KEY_EMPTY_OK },
+    [K_REDIS_SENTINEL_PASSWORD_FILE] = { "redis_sentinel_password_file",
+        .set = sg_policy_set_path, .offset = OFF(redis_sentinel_password_file), .def = "",
+        .flags = KEY_EMPTY_OK },
     [K_REDIS_DB] = { "redis_db", NUM(sg_policy_set_int, redis_db, 0, 1000000, "0") },
     [K_REDIS_TIMEOUT] = { "redis_timeout", DUR(redis_timeout_ms, 1, 60000, "100ms") },
     [K_ACCOUNT_FAILURES] = { "account_failures",
@@ -389,6 +392,10 @@ void sg_policy_free(struct sg_policy *p)
         return;
     free(p->redis_path);
     free(p->redis_host);
+    for (size_t i = 0; i < p->redis_sentinel_count; i++)
+        free(p->redis_sentinels[i].host);
+    free(p->redis_master);
+    free(p->redis_sentinel_password_file);
     free(p->redis_password_file);
     free(p->password_file);
     free(p->secret_file);

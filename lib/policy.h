@@ -18,7 +18,15 @@
 #define SG_KEY_PREFIX_MAX 32
 #define SG_TRUSTED_MAX 64
 
-enum sg_redis_kind { SG_REDIS_UNIX, SG_REDIS_TCP };
+enum sg_redis_kind { SG_REDIS_UNIX, SG_REDIS_TCP, SG_REDIS_SENTINEL };
+#define SG_SENTINELS_MAX 8
+#define SG_SENTINEL_NAME_MAX 64
+
+/* A TCP endpoint: host name or address (IPv6 without brackets), port. */
+struct sg_redis_node {
+    char *host;
+    int port;
+};
 enum sg_store_failure { SG_FAIL_TEMPFAIL, SG_FAIL_OPEN, SG_FAIL_CLOSED };
 enum sg_app_passwords { SG_APP_PER_ACCOUNT, SG_APP_REQUIRED, SG_APP_OFF };
 enum sg_password_source { SG_PWSRC_SASL, SG_PWSRC_FILE };
@@ -33,6 +41,12 @@ struct sg_policy {
     char *redis_path;            /* unix socket path (SG_REDIS_UNIX) */
     char *redis_host;            /* host (SG_REDIS_TCP) */
     int redis_port;              /* port (SG_REDIS_TCP) */
+    /* SG_REDIS_SENTINEL: the Sentinels to ask, in order, for the address
+     * of the master named redis_master */
+    struct sg_redis_node redis_sentinels[SG_SENTINELS_MAX];
+    size_t redis_sentinel_count;
+    char *redis_master;
+    char *redis_sentinel_password_file;  /* NULL: Sentinels without AUTH */
     char *redis_password_file;   /* NULL: no AUTH */
     int redis_db;                /* SELECT this db when != 0 */
     uint64_t redis_timeout_ms;   /* connect and per-command timeout */

@@ -252,39 +252,104 @@ static int valid_host(const char *h, size_t len, int bracketed)
     return 1;
 }
 
-static int set_redis_tcp(const struct item *it, struct sg_policy *p, const char *hp)
+/* "HOST:PORT" or "[V6]:PORT", the first LEN bytes of HP, into *HOST and
+ * *PORT; FORM names the whole value's shape in messages. */
+static int host_port(const struct item *it, const char *hp, size_t len, const char *form,
+                     char **host_out, int *port_out)
 {
-    const char *host = hp, *end, *port;
-    char q[QUOTE_MAX + 4];
-    int bracketed = (*hp == '[');
+    const char *host = hp, *end, *port, *stop = hp + len;
+    char q[QUOTE_MAX + 4], text[300];
+    int bracketed = (len > 0 && *hp == '[');
     long n = 0;
-    int rc;
 
+    if (len >= sizeof text)
+        return item_error(it, "'%s' is too long", sg_policy_quote(it->value, q, sizeof(q)));
+    memcpy(text, hp, len);
+    text[len] = '\0';
     if (bracketed) {
         host = hp + 1;
-        if ((end = strchr(host, ']')) == NULL)
+        if ((end = memchr(host, ']', (size_t)(stop - host))) == NULL)
             return item_error(it, "missing ']' after the IPv6 address");
         port = end + 1;
     } else {
-        if ((end = strrchr(hp, ':')) == NULL)
-            return item_error(it, "missing port (tcp://HOST:PORT)");
+        for (end = stop; end > hp && end[-1] != ':'; end--)
+            ;
+        if (end == hp)
+            return item_error(it, "missing port (%s)", form);
+        end--;
         if (memchr(hp, ':', (size_t)(end - hp)) != NULL)
-            return item_error(it, "put an IPv6 address in brackets (tcp://[::1]:6379)");
+            return item_error(it, "put an IPv6 address in brackets ([::1]:6379)");
         port = end;
     }
     if (!valid_host(host, (size_t)(end - host), bracketed))
-        return item_error(it, "'%s' is not a valid host", sg_policy_quote(hp, q, sizeof(q)));
-    if (*port != ':' || port[1] == '\0')
-        return item_error(it, "missing port (tcp://HOST:PORT)");
-    for (port++; *port >= '0' && *port <= '9' && n <= 65535; port++)
+        return item_error(it, "'%s' is not a valid host", sg_policy_quote(text, q, sizeof(q)));
+    if (port >= stop || *port != ':' || port + 1 == stop)
+        return item_error(it, "missing port (%s)", form);
+    for (port++; port < stop && *port >= '0' && *port <= '9' && n <= 65535; port++)
         n = n * 10 + (*port - '0');
-    if (*port != '\0' || n < 1 || n > 65535)
+    if (port != stop || n < 1 || n > 65535)
         return item_error(it, "port must be a number from 1 to 65535");
-    if ((rc = sg_policy_replace(&p->redis_host, host, (size_t)(end - host))) != SG_OK)
+    *port_out = (int)n;
+    return sg_policy_replace(host_out, host, (size_t)(end - host));
+}
+
+/* Forget the place the store was before: REDIS is being set again. */
+static void clear_redis(struct sg_policy *p)
+{
+    for (size_t i = 0; i < p->redis_sentinel_count; i++)
+        sg_policy_replace(&p->redis_sentinels[i].host, NULL, 0);
+    p->redis_sentinel_count = 0;
+    sg_policy_replace(&p->redis_master, NULL, 0);
+    sg_policy_replace(&p->redis_path, NULL, 0);
+    sg_policy_replace(&p->redis_host, NULL, 0);
+    p->redis_port = 0;
+}
+
+/* A Sentinel master name: 1..64 of [A-Za-z0-9._-]. */
+static int valid_master(const char *name, size_t len)
+{
+    if (len == 0 || len > SG_SENTINEL_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z')
+              || (name[i] >= '0' && name[i] <= '9') || name[i] == '.' || name[i] == '-'
+              || name[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* sentinel://HOST:PORT[,HOST:PORT...]/MASTER */
+static int set_redis_sentinel(const struct item *it, struct sg_policy *p, const char *v)
+{
+    static const char form[] = "sentinel://HOST:PORT[,HOST:PORT...]/MASTER";
+    const char *slash = strrchr(v, '/'), *at = v;
+    char q[QUOTE_MAX + 4];
+    int rc;
+
+    if (!slash || slash == v)
+        return item_error(it, "expected %s", form);
+    if (!valid_master(slash + 1, strlen(slash + 1)))
+        return item_error(it, "'%s' is not a Sentinel master name (1 to %d of A-Z a-z 0-9 . _ -)",
+                          sg_policy_quote(slash + 1, q, sizeof(q)), SG_SENTINEL_NAME_MAX);
+    while (at < slash) {
+        const char *comma = memchr(at, ',', (size_t)(slash - at));
+        const char *stop = comma ? comma : slash;
+        struct sg_redis_node *n;
+
+        if (p->redis_sentinel_count == SG_SENTINELS_MAX)
+            return item_error(it, "at most %d Sentinels", SG_SENTINELS_MAX);
+        n = &p->redis_sentinels[p->redis_sentinel_count];
+        if ((rc = host_port(it, at, (size_t)(stop - at), form, &n->host, &n->port)) != SG_OK)
+            return rc;
+        p->redis_sentinel_count++;
+        at = comma ? comma + 1 : slash;
+        if (comma && at == slash)
+            return item_error(it, "expected %s", form);
+    }
+    if ((rc = sg_policy_replace(&p->redis_master, slash + 1, strlen(slash + 1))) != SG_OK)
         return rc;
-    p->redis_kind = SG_REDIS_TCP;
-    p->redis_port = (int)n;
-    return sg_policy_replace(&p->redis_path, NULL, 0);
+    p->redis_kind = SG_REDIS_SENTINEL;
+    return SG_OK;
 }
 
 int sg_policy_set_redis(const struct item *it, struct sg_policy *p)
@@ -292,17 +357,25 @@ int sg_policy_set_redis(const struct item *it, struct sg_policy *p)
     const char *v = it->value;
     int rc;
 
-    if (strncmp(v, "tcp://", 6) == 0)
-        return set_redis_tcp(it, p, v + 6);
+    clear_redis(p);
+    if (strncmp(v, "tcp://", 6) == 0) {
+        if ((rc = host_port(it, v + 6, strlen(v + 6), "tcp://HOST:PORT", &p->redis_host,
+                            &p->redis_port)) != SG_OK)
+            return rc;
+        p->redis_kind = SG_REDIS_TCP;
+        return SG_OK;
+    }
+    if (strncmp(v, "sentinel://", 11) == 0)
+        return set_redis_sentinel(it, p, v + 11);
     if (strncmp(v, "unix:", 5) != 0)
-        return item_error(it, "expected unix:/PATH or tcp://HOST:PORT");
+        return item_error(it, "expected unix:/PATH, tcp://HOST:PORT or "
+                              "sentinel://HOST:PORT[,HOST:PORT...]/MASTER");
     if (v[5] != '/')
         return item_error(it, "the socket path must be absolute (unix:/PATH)");
     if ((rc = sg_policy_replace(&p->redis_path, v + 5, strlen(v + 5))) != SG_OK)
         return rc;
     p->redis_kind = SG_REDIS_UNIX;
-    p->redis_port = 0;
-    return sg_policy_replace(&p->redis_host, NULL, 0);
+    return SG_OK;
 }
 
 /* Space and/or comma separated CIDR prefixes or bare addresses. */

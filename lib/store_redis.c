@@ -265,11 +265,6 @@ static int reply_ints(struct sg_store *s, const redisReply *r, size_t from, size
     return SG_OK;
 }
 
-/*
- * Parse a script's reply: {state, failures, source_failures, until, now,
- * then check's {mfa, match, label, familiar} (9 elements) or report's
- * {repeated, level, familiar, spray, needs_app_password} (10 elements)}.
- */
 /* check.lua answers {state, failures, source failures, until, now, mfa,
  * app match, app label, familiar, success counted}; report.lua {state,
  * failures, source failures, until, now, repeated, level, familiar, spray,

@@ -564,9 +564,11 @@ static void test_redis(void **state)
     expect_one_error("redis = unix:\n",
                      "t.conf:1: redis: the socket path must be absolute (unix:/PATH)");
     expect_one_error("redis = /run/redis.sock\n",
-                     "t.conf:1: redis: expected unix:/PATH or tcp://HOST:PORT");
+                     "t.conf:1: redis: expected unix:/PATH, tcp://HOST:PORT or "
+                     "sentinel://HOST:PORT[,HOST:PORT...]/MASTER");
     expect_one_error("redis = redis://h:1\n",
-                     "t.conf:1: redis: expected unix:/PATH or tcp://HOST:PORT");
+                     "t.conf:1: redis: expected unix:/PATH, tcp://HOST:PORT or "
+                     "sentinel://HOST:PORT[,HOST:PORT...]/MASTER");
     expect_one_error("redis = tcp://h\n", "t.conf:1: redis: missing port (tcp://HOST:PORT)");
     expect_one_error("redis = tcp://h:\n", "t.conf:1: redis: missing port (tcp://HOST:PORT)");
     expect_one_error("redis = tcp://[::1]\n", "t.conf:1: redis: missing port (tcp://HOST:PORT)");
@@ -581,7 +583,7 @@ static void test_redis(void **state)
     expect_one_error("redis = tcp://h:6379/0\n",
                      "t.conf:1: redis: port must be a number from 1 to 65535");
     expect_one_error("redis = tcp://::1:6379\n",
-                     "t.conf:1: redis: put an IPv6 address in brackets (tcp://[::1]:6379)");
+                     "t.conf:1: redis: put an IPv6 address in brackets ([::1]:6379)");
     expect_one_error("redis = tcp://[::1:6379\n",
                      "t.conf:1: redis: missing ']' after the IPv6 address");
     expect_one_error("redis = tcp://[nope]:6379\n",
@@ -589,6 +591,67 @@ static void test_redis(void **state)
     expect_one_error("redis = tcp://[]:6379\n", "t.conf:1: redis: '[]:6379' is not a valid host");
     expect_one_error("redis = tcp://:6379\n", "t.conf:1: redis: ':6379' is not a valid host");
     expect_one_error("redis = tcp://a b:6379\n", "t.conf:1: redis: 'a b:6379' is not a valid host");
+}
+
+static void test_redis_sentinel(void **state)
+{
+    static const char form[] = "sentinel://HOST:PORT[,HOST:PORT...]/MASTER";
+    char want[200];
+    struct sg_policy *p;
+
+    (void)state;
+    p = expect_ok("redis = sentinel://10.0.0.1:26379,[2001:db8::2]:26380,s3.example.org:1/mail-1\n"
+                  "redis_sentinel_password_file = /etc/saslguard/sentinel.pass\n");
+    assert_int_equal(p->redis_kind, SG_REDIS_SENTINEL);
+    assert_int_equal(p->redis_sentinel_count, 3);
+    assert_string_equal(p->redis_sentinels[0].host, "10.0.0.1");
+    assert_int_equal(p->redis_sentinels[0].port, 26379);
+    assert_string_equal(p->redis_sentinels[1].host, "2001:db8::2");
+    assert_int_equal(p->redis_sentinels[1].port, 26380);
+    assert_string_equal(p->redis_sentinels[2].host, "s3.example.org");
+    assert_int_equal(p->redis_sentinels[2].port, 1);
+    assert_string_equal(p->redis_master, "mail-1");
+    assert_string_equal(p->redis_sentinel_password_file, "/etc/saslguard/sentinel.pass");
+    assert_null(p->redis_path);
+    assert_null(p->redis_host);
+    sg_policy_free(p);
+
+    p = expect_ok("redis = sentinel://127.0.0.1:26379/m\n");
+    assert_int_equal(p->redis_sentinel_count, 1);
+    assert_null(p->redis_sentinel_password_file);
+    sg_policy_free(p);
+
+    /* eight Sentinels at most */
+    p = expect_ok("redis = sentinel://a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8/m\n");
+    assert_int_equal(p->redis_sentinel_count, 8);
+    assert_string_equal(p->redis_sentinels[7].host, "h");
+    sg_policy_free(p);
+    expect_one_error("redis = sentinel://a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9/m\n",
+                     "t.conf:1: redis: at most 8 Sentinels");
+
+    snprintf(want, sizeof want, "t.conf:1: redis: expected %s", form);
+    expect_one_error("redis = sentinel://\n", want);
+    expect_one_error("redis = sentinel://h:1\n", want);
+    expect_one_error("redis = sentinel:///m\n", want);
+    expect_one_error("redis = sentinel://h:1,/m\n", want);
+    snprintf(want, sizeof want, "t.conf:1: redis: missing port (%s)", form);
+    expect_one_error("redis = sentinel://h/m\n", want);
+    expect_one_error("redis = sentinel://h:1,,h:2/m\n", want);
+    expect_one_error("redis = sentinel://h:1/\n",
+                     "t.conf:1: redis: '' is not a Sentinel master name (1 to 64 of A-Z a-z 0-9 . _ -)");
+    expect_one_error("redis = sentinel://h:1/a b\n",
+                     "t.conf:1: redis: 'a b' is not a Sentinel master name (1 to 64 of A-Z a-z 0-9 . _ -)");
+    expect_one_error("redis = sentinel://h:1/" "0123456789012345678901234567890123456789"
+                     "0123456789012345678901234\n",
+                     "t.conf:1: redis: '0123456789012345678901234567890123456789012345678901234567890123...' "
+                     "is not a Sentinel master name (1 to 64 of A-Z a-z 0-9 . _ -)");
+    expect_one_error("redis = sentinel://h:0/m\n",
+                     "t.conf:1: redis: port must be a number from 1 to 65535");
+    expect_one_error("redis = sentinel://h:1,::1:2/m\n",
+                     "t.conf:1: redis: put an IPv6 address in brackets ([::1]:6379)");
+    expect_one_error("redis = sentinel://h:1,b@d:2/m\n", "t.conf:1: redis: 'b@d:2' is not a valid host");
+    expect_one_error("redis_sentinel_password_file = sentinel.pass\n",
+                     "t.conf:1: redis_sentinel_password_file: 'sentinel.pass' is not an absolute path");
 }
 
 static void test_paths(void **state)
@@ -908,6 +971,7 @@ int main(void)
         cmocka_unit_test(test_many_errors_all_reported),
         cmocka_unit_test(test_lock_max_cross_check),
         cmocka_unit_test(test_redis),
+        cmocka_unit_test(test_redis_sentinel),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_key_prefix),
         cmocka_unit_test(test_trusted_networks),
