@@ -31,12 +31,12 @@
 #include <openssl/evp.h>
 
 #include "lua_scripts.h"
+#include "redis_connect.h"
 #include "status.h"
 #include "store.h"
 #include "store_internal.h"
 
 #define SG_SHA1_HEX 41
-#define SG_REDIS_PASSWORD_MAX 512
 
 struct sg_script {
     const char *text;
@@ -54,6 +54,7 @@ struct sg_store {
         char af[24], aw[24], al[24], am[24], sf[24], sw[24], sb[24], sp[24];
         char fam[24], keep[24];
     } arg;
+    size_t next_sentinel;       /* the Sentinel to ask first (redis_connect.h) */
     int report_cached;          /* report.lua is in this connection's server */
     int pending;                /* replies of deferred reports not read yet */
     char error[256];
@@ -153,46 +154,6 @@ static int fail(struct sg_store *s, const char *what, const char *detail)
     return SG_ESTORE;
 }
 
-/* Read the Redis password: one line, from a file nobody else can read. */
-static int read_password(struct sg_store *s, char *buf, size_t len)
-{
-    const char *path = s->policy->redis_password_file;
-    struct stat st;
-    ssize_t n;
-    int fd;
-
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-        return fail(s, "password file", strerror(errno));
-    if (fstat(fd, &st) < 0 || (st.st_mode & S_IRWXO)) {
-        close(fd);
-        return fail(s, "password file", "readable by others: chmod o-rwx it");
-    }
-    n = read(fd, buf, len - 1);
-    close(fd);
-    if (n < 0)
-        return fail(s, "password file", strerror(errno));
-    buf[n] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
-    if (!buf[0])
-        return fail(s, "password file", "empty");
-    return SG_OK;
-}
-
-/* Run a setup command (AUTH, SELECT) and insist on +OK. */
-static int setup_command(struct sg_store *s, const char *what, int argc,
-                         const char **argv)
-{
-    redisReply *r = redisCommandArgv(s->ctx, argc, argv, NULL);
-    int ok = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0;
-    char detail[128];
-
-    snprintf(detail, sizeof detail, "%s",
-             !r ? s->ctx->errstr : (r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply"));
-    if (r)
-        freeReplyObject(r);
-    return ok ? SG_OK : fail(s, what, detail);
-}
-
 /* Read the replies of deferred reports (sg_store_report_deferred) before
  * the next command, so that replies never get out of step. An error reply
  * there is a lost success report: nothing to undo, the next one repairs it. */
@@ -213,44 +174,57 @@ static int drain(struct sg_store *s)
 
 static int connect_store(struct sg_store *s)
 {
-    const struct sg_policy *p = s->policy;
-    struct timeval tv = { (time_t)(p->redis_timeout_ms / 1000),
-                          (suseconds_t)(p->redis_timeout_ms % 1000) * 1000 };
+    struct sg_redis_error err = { "connect", "" };
 
     if (s->ctx)
         return s->pending ? drain(s) : SG_OK;
-    if (p->redis_kind == SG_REDIS_UNIX)
-        s->ctx = redisConnectUnixWithTimeout(p->redis_path, tv);
-    else
-        s->ctx = redisConnectWithTimeout(p->redis_host, p->redis_port, tv);
+    s->ctx = sg_redis_connect_policy(s->policy, &s->next_sentinel, &err);
     if (!s->ctx)
-        return fail(s, "connect", "out of memory");
-    if (s->ctx->err)
-        return fail(s, "connect", s->ctx->errstr);
-    if (redisSetTimeout(s->ctx, tv) != REDIS_OK)
-        return fail(s, "connect", "cannot set timeout");
-
-    if (p->redis_password_file) {
-        char pw[SG_REDIS_PASSWORD_MAX];
-        const char *argv[2] = { "AUTH", pw };
-        int rc = read_password(s, pw, sizeof pw);
-
-        if (rc == SG_OK)
-            rc = setup_command(s, "AUTH", 2, argv);
-        OPENSSL_cleanse(pw, sizeof pw);
-        if (rc != SG_OK)
-            return rc;
-    }
-    if (p->redis_db != 0) {
-        char db[16];
-        const char *argv[2] = { "SELECT", db };
-
-        snprintf(db, sizeof db, "%d", p->redis_db);
-        if (setup_command(s, "SELECT", 2, argv) != SG_OK)
-            return SG_ESTORE;
-    }
+        return fail(s, err.step, err.detail);
     s->error[0] = '\0';
     return SG_OK;
+}
+
+/*
+ * Is FAILED (the answer R, NULL when the connection broke) worth one more
+ * try on a new connection? Only where the command cannot have run: the
+ * server is now a replica (READONLY: a Sentinel failover demoted it; the
+ * new connection asks the Sentinels again), or a connection reused from an
+ * earlier call was closed by the server (a restart, a failover, an idle
+ * timeout) before it took the command.
+ */
+static int worth_retry(const struct sg_store *s, const redisReply *r, int reused, int err_no)
+{
+    if (r)
+        return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0;
+    return reused && (s->ctx->err == REDIS_ERR_EOF
+                      || (s->ctx->err == REDIS_ERR_IO && (err_no == EPIPE || err_no == ECONNRESET)));
+}
+
+/* Connect if need be and run one command; one retry as worth_retry says.
+ * *OUT is the reply (maybe an error reply), or NULL after fail(). */
+static int command(struct sg_store *s, int argc, const char **argv, redisReply **out)
+{
+    for (int attempt = 0;; attempt++) {
+        int reused = s->ctx != NULL, rc, err_no;
+        redisReply *r;
+
+        if ((rc = connect_store(s)) != SG_OK)
+            return rc;
+        errno = 0;
+        r = redisCommandArgv(s->ctx, argc, argv, NULL);
+        err_no = errno;
+        if (attempt == 0 && worth_retry(s, r, reused, err_no)) {
+            if (r)
+                freeReplyObject(r);
+            drop(s);
+            continue;
+        }
+        if (!r)
+            return fail(s, "command", s->ctx->errstr[0] ? s->ctx->errstr : "no reply");
+        *out = r;
+        return SG_OK;
+    }
 }
 
 /* Integers of a script's reply, bounded; SG_ESTORE for any other shape. */
@@ -333,8 +307,6 @@ static int eval_script(struct sg_store *s, struct sg_script *sc, int nkeys,
     *out = NULL;
     if (nkeys < 0 || nargs < 0 || nkeys + nargs > MAX_KEYS_ARGS)
         return SG_EINVAL;
-    if ((rc = connect_store(s)) != SG_OK)
-        return rc;
     snprintf(nk, sizeof nk, "%d", nkeys);
     argv[argc++] = "EVALSHA";
     argv[argc++] = sc->sha;
@@ -344,15 +316,15 @@ static int eval_script(struct sg_store *s, struct sg_script *sc, int nkeys,
     for (int i = 0; i < nargs; i++)
         argv[argc++] = args[i];
 
-    r = redisCommandArgv(s->ctx, argc, argv, NULL);
-    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+    if ((rc = command(s, argc, argv, &r)) != SG_OK)
+        return rc;
+    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(r);
         argv[0] = "EVAL";
         argv[1] = sc->text;
-        r = redisCommandArgv(s->ctx, argc, argv, NULL);
+        if ((rc = command(s, argc, argv, &r)) != SG_OK)
+            return rc;
     }
-    if (!r)
-        return fail(s, "command", s->ctx->errstr[0] ? s->ctx->errstr : "no reply");
     if (r->type == REDIS_REPLY_ERROR) {
         char detail[160];
 
@@ -459,11 +431,8 @@ int sg_store_command(struct sg_store *s, int argc, const char **argv, redisReply
     if (argc < 1)
         return SG_EINVAL;
     sigpipe_block(&g);
-    if ((rc = connect_store(s)) == SG_OK) {
-        r = redisCommandArgv(s->ctx, argc, argv, NULL);
-        if (!r) {
-            rc = fail(s, "command", s->ctx->errstr[0] ? s->ctx->errstr : "no reply");
-        } else if (r->type == REDIS_REPLY_ERROR) {
+    if ((rc = command(s, argc, argv, &r)) == SG_OK) {
+        if (r->type == REDIS_REPLY_ERROR) {
             char detail[160];
 
             snprintf(detail, sizeof detail, "%s", r->str);

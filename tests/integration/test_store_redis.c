@@ -4,7 +4,9 @@
  * Proves the exact counting of store.h's contract: locks after exactly N
  * failures (also from 8 concurrent processes), window and lock expiry,
  * clearing on success, source blocking, TTLs on every key, NOSCRIPT
- * fallback, reconnect after a restart and a bounded wait on a stuck server.
+ * fallback, reconnect after a restart (within the call when the server
+ * closed the connection between calls) and a bounded wait on a stuck
+ * server.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -334,6 +336,23 @@ static void test_reconnect_after_restart(void **state)
     sg_fixture_store_close(c);
 }
 
+/* A connection the server closed between two calls (restart, failover,
+ * idle timeout) is replaced within the call: the caller sees no error. */
+static void test_restart_between_calls_is_transparent(void **state)
+{
+    struct sg_fixture_store *c = open_ctx("account_failures = 5");
+    struct sg_store_state st;
+
+    (void)state;
+    fail_once(c, "kim", NULL, &st);
+    assert_int_equal(sg_redis_restart(&redis), 0);
+    assert_int_equal(chk(c->store, "kim", NULL, &st), SG_OK);
+    assert_int_equal(st.failures, 0);
+    fail_once(c, "kim", NULL, &st);
+    assert_int_equal(sg_redis_int(&redis, "HGET sg:a:kim n"), 1);
+    sg_fixture_store_close(c);
+}
+
 static void test_stuck_server_times_out(void **state)
 {
     struct sg_fixture_store *c = open_ctx("redis_timeout = 200ms");
@@ -407,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_key_prefix),
         cmocka_unit_test(test_noscript_fallback),
         cmocka_unit_test(test_reconnect_after_restart),
+        cmocka_unit_test(test_restart_between_calls_is_transparent),
         cmocka_unit_test(test_stuck_server_times_out),
         cmocka_unit_test(test_statistics),
         cmocka_unit_test(test_tcp_connection),

@@ -945,7 +945,7 @@ static void test_example_file_matches_defaults(void **state)
         used += strlen(l);
     }
     fclose(f);
-    assert_int_equal(keys, 22);     /* every key in the key table */
+    assert_int_equal(keys, 23);     /* every key in the key table */
     p = expect_ok(text);
     check_defaults(p);
     sg_policy_free(p);
