@@ -148,14 +148,37 @@ int cli_open(struct cli *c, int store)
     return CLI_OK;
 }
 
+/* HOST:PORT, an IPv6 address in brackets, appended to BUF at *AT. */
+static void append_node(char *buf, size_t len, size_t *at, const char *host, int port)
+{
+    int n;
+
+    if (*at >= len)
+        return;
+    n = snprintf(buf + *at, len - *at, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    *at += n > 0 ? (size_t)n : 0;
+}
+
 void cli_endpoint(const struct sg_policy *p, char *buf, size_t len)
 {
-    if (p->redis_kind == SG_REDIS_UNIX)
+    size_t at = 0;
+
+    if (p->redis_kind == SG_REDIS_UNIX) {
         snprintf(buf, len, "unix:%s", p->redis_path);
-    else if (strchr(p->redis_host, ':'))
-        snprintf(buf, len, "tcp://[%s]:%d", p->redis_host, p->redis_port);
-    else
-        snprintf(buf, len, "tcp://%s:%d", p->redis_host, p->redis_port);
+        return;
+    }
+    at = (size_t)snprintf(buf, len, p->redis_kind == SG_REDIS_TCP ? "tcp://" : "sentinel://");
+    if (p->redis_kind == SG_REDIS_TCP) {
+        append_node(buf, len, &at, p->redis_host, p->redis_port);
+        return;
+    }
+    for (size_t i = 0; i < p->redis_sentinel_count; i++) {
+        if (i > 0 && at + 1 < len)
+            buf[at++] = ',', buf[at] = '\0';
+        append_node(buf, len, &at, p->redis_sentinels[i].host, p->redis_sentinels[i].port);
+    }
+    if (at < len)
+        snprintf(buf + at, len - at, "/%s", p->redis_master);
 }
 
 int cli_store_failed(struct cli *c, int rc)

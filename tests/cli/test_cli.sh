@@ -263,4 +263,12 @@ expect_rc "Redis stopped: stats exits 3" 3
 if cmp -s "$T/prom.before" "$T/prom/saslguard.prom"; then ok "Redis stopped: --output file left as it was"; else bad "--output file changed"; fi
 run config check;        expect_rc "config check needs no Redis" 0
 
+# through Redis Sentinel, none of them answering: the same exit code, and
+# the message names the Sentinels, the master and the last reason
+printf 'redis = sentinel://127.0.0.1:1,127.0.0.1:2/mail-1\nredis_timeout = 500ms\n' >"$T/sentinel.conf"
+OUT=$($SG_WRAP "$SG" -c "$T/sentinel.conf" status "$A" 2>"$T/stderr" </dev/null); RC=$?; ERR=$(cat "$T/stderr")
+expect_rc "no Sentinel: status exits 3" 3
+expect_err "no Sentinel: clear message" \
+    "^saslguard: Redis at sentinel://127\.0\.0\.1:1,127\.0\.0\.1:2/mail-1: sentinel: no Sentinel named master 'mail-1' \(last: 127\.0\.0\.1:2: Connection refused\)$"
+
 finish

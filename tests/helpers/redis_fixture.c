@@ -1,12 +1,15 @@
 /*
  * redis_fixture.c - start, stop and query a private redis-server (see .h).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,6 +49,73 @@ static int ping(const struct sg_redis_fixture *f)
     return ok;
 }
 
+/* A port on 127.0.0.1 nobody listens on right now. */
+static int free_port(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0
+        && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static void exec_server(const struct sg_redis_fixture *f, const char *logfile)
+{
+    char port[16], master[16], conf[320];
+    const char *argv[32];
+    int n = 0;
+
+    snprintf(port, sizeof port, "%d", f->port);
+    snprintf(master, sizeof master, "%d", f->replica_of);
+    snprintf(conf, sizeof conf, "%s/sentinel.conf", f->dir);
+    argv[n++] = server_path();
+    if (f->sentinel) {
+        argv[n++] = conf;
+        argv[n++] = "--sentinel";
+    } else {
+        argv[n++] = "--port";
+        argv[n++] = port;
+        if (f->port) {
+            argv[n++] = "--bind";
+            argv[n++] = "127.0.0.1";
+        }
+        argv[n++] = "--unixsocket";
+        argv[n++] = f->socket;
+        argv[n++] = "--unixsocketperm";
+        argv[n++] = "700";
+        argv[n++] = "--save";
+        argv[n++] = "";
+        argv[n++] = "--appendonly";
+        argv[n++] = "no";
+        argv[n++] = "--daemonize";
+        argv[n++] = "no";
+        argv[n++] = "--dir";
+        argv[n++] = f->dir;
+        argv[n++] = "--logfile";
+        argv[n++] = logfile;
+        if (f->port) {      /* replication without waits, for the Sentinel tests */
+            argv[n++] = "--repl-diskless-sync-delay";
+            argv[n++] = "0";
+            argv[n++] = "--shutdown-timeout";
+            argv[n++] = "0";
+        }
+        if (f->replica_of) {
+            argv[n++] = "--replicaof";
+            argv[n++] = "127.0.0.1";
+            argv[n++] = master;
+        }
+    }
+    argv[n] = NULL;
+    execv(server_path(), (char *const *)argv);
+    fprintf(stderr, "redis_fixture: cannot exec %s: %s\n", server_path(), strerror(errno));
+    _exit(127);
+}
+
 static int spawn(struct sg_redis_fixture *f)
 {
     char logfile[320];
@@ -57,13 +127,8 @@ static int spawn(struct sg_redis_fixture *f)
         perror("fork");
         return -1;
     }
-    if (pid == 0) {
-        execl(server_path(), server_path(), "--port", "0", "--unixsocket", f->socket,
-              "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
-              "--daemonize", "no", "--dir", f->dir, "--logfile", logfile, (char *)NULL);
-        fprintf(stderr, "redis_fixture: cannot exec %s: %s\n", server_path(), strerror(errno));
-        _exit(127);
-    }
+    if (pid == 0)
+        exec_server(f, logfile);
     f->pid = pid;
     for (int i = 0; i < 500; i++) {   /* up to 5 s */
         int status;
@@ -82,7 +147,7 @@ static int spawn(struct sg_redis_fixture *f)
     return -1;
 }
 
-int sg_redis_start(struct sg_redis_fixture *f)
+static int make_dir(struct sg_redis_fixture *f)
 {
     const char *tmp = getenv("TMPDIR");
 
@@ -92,7 +157,60 @@ int sg_redis_start(struct sg_redis_fixture *f)
         perror("mkdtemp");
         return -1;
     }
+    return 0;
+}
+
+int sg_redis_start(struct sg_redis_fixture *f)
+{
+    if (make_dir(f) != 0)
+        return -1;
     snprintf(f->socket, sizeof f->socket, "%s/redis.sock", f->dir);
+    return spawn(f);
+}
+
+int sg_redis_start_tcp(struct sg_redis_fixture *f, int replica_of)
+{
+    if (make_dir(f) != 0)
+        return -1;
+    snprintf(f->socket, sizeof f->socket, "%s/redis.sock", f->dir);
+    f->replica_of = replica_of;
+    if ((f->port = free_port()) <= 0) {
+        fprintf(stderr, "redis_fixture: no free port\n");
+        return -1;
+    }
+    return spawn(f);
+}
+
+int sg_sentinel_start(struct sg_redis_fixture *f, int master_port, const char *name,
+                      const char *password)
+{
+    char conf[320];
+    FILE *out;
+
+    if (make_dir(f) != 0)
+        return -1;
+    f->sentinel = 1;
+    snprintf(f->password, sizeof f->password, "%s", password ? password : "");
+    if ((f->port = free_port()) <= 0) {
+        fprintf(stderr, "redis_fixture: no free port\n");
+        return -1;
+    }
+    snprintf(conf, sizeof conf, "%s/sentinel.conf", f->dir);
+    if (!(out = fopen(conf, "w"))) {
+        perror(conf);
+        return -1;
+    }
+    fprintf(out, "port %d\nbind 127.0.0.1\ndaemonize no\ndir %s\nlogfile %s/redis.log\n"
+                 "sentinel monitor %s 127.0.0.1 %d 1\n"
+                 "sentinel down-after-milliseconds %s 500\n"
+                 "sentinel failover-timeout %s 5000\n",
+            f->port, f->dir, f->dir, name, master_port, name, name);
+    if (f->password[0])
+        fprintf(out, "requirepass %s\n", f->password);
+    if (fclose(out) != 0) {
+        perror(conf);
+        return -1;
+    }
     return spawn(f);
 }
 
@@ -110,7 +228,8 @@ void sg_redis_stop(struct sg_redis_fixture *f)
     kill(f->pid, SIGTERM);
     waitpid(f->pid, NULL, 0);
     f->pid = 0;
-    unlink(f->socket);
+    if (f->socket[0])
+        unlink(f->socket);
 }
 
 void sg_redis_pause(struct sg_redis_fixture *f)
@@ -127,18 +246,28 @@ void sg_redis_resume(struct sg_redis_fixture *f)
 
 void sg_redis_destroy(struct sg_redis_fixture *f)
 {
-    char path[320];
+    char path[600];
+    DIR *d;
+    struct dirent *e;
 
     sg_redis_stop(f);
-    snprintf(path, sizeof path, "%s/redis.log", f->dir);
-    unlink(path);
+    if (!f->dir[0] || !(d = opendir(f->dir)))
+        return;
+    while ((e = readdir(d)) != NULL)     /* the log, a Sentinel's config, RDB files */
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            snprintf(path, sizeof path, "%s/%s", f->dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
     rmdir(f->dir);
 }
 
 redisContext *sg_redis_connect(const struct sg_redis_fixture *f)
 {
     struct timeval tv = { 2, 0 };
-    redisContext *c = redisConnectUnixWithTimeout(f->socket, tv);
+    redisContext *c = f->socket[0] ? redisConnectUnixWithTimeout(f->socket, tv)
+                                   : redisConnectWithTimeout("127.0.0.1", f->port, tv);
+    redisReply *r;
 
     if (!c || c->err) {
         if (c)
@@ -146,6 +275,16 @@ redisContext *sg_redis_connect(const struct sg_redis_fixture *f)
         return NULL;
     }
     redisSetTimeout(c, tv);
+    if (f->password[0]) {
+        r = redisCommand(c, "AUTH %s", f->password);
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            if (r)
+                freeReplyObject(r);
+            redisFree(c);
+            return NULL;
+        }
+        freeReplyObject(r);
+    }
     return c;
 }
 

@@ -14,12 +14,24 @@
 
 struct sg_redis_fixture {
     char dir[256];      /* temporary directory */
-    char socket[300];   /* unix socket path */
+    char socket[300];   /* unix socket path ("" for a Sentinel) */
     pid_t pid;          /* running server, 0 when stopped */
+    int port;           /* also on 127.0.0.1:port (TCP), 0 for none */
+    int replica_of;     /* a replica of the server on this port, 0 for none */
+    int sentinel;       /* a Sentinel (TCP only) */
+    char password[64];  /* a Sentinel's requirepass, "" for none */
 };
 
 /* Start a server. Returns 0, or -1 after printing why to stderr. */
 int sg_redis_start(struct sg_redis_fixture *f);
+/* Start a server that also listens on 127.0.0.1 (a free port, in
+ * f->port), as a replica of the server on REPLICA_OF when not 0. */
+int sg_redis_start_tcp(struct sg_redis_fixture *f, int replica_of);
+/* Start a Sentinel on a free port of 127.0.0.1 watching the master on
+ * MASTER_PORT as NAME: quorum 1, down after 500 ms, so that it fails over
+ * by itself; PASSWORD (or NULL) is its requirepass. */
+int sg_sentinel_start(struct sg_redis_fixture *f, int master_port, const char *name,
+                      const char *password);
 /* Start again on the same socket (after sg_redis_stop). */
 int sg_redis_restart(struct sg_redis_fixture *f);
 /* Stop the server (SIGTERM, wait). Safe to call twice. */
@@ -27,10 +39,11 @@ void sg_redis_stop(struct sg_redis_fixture *f);
 /* Pause / resume the server (SIGSTOP / SIGCONT): a "slow" Redis. */
 void sg_redis_pause(struct sg_redis_fixture *f);
 void sg_redis_resume(struct sg_redis_fixture *f);
-/* Stop and remove the directory. */
+/* Stop and remove the directory and what the server wrote there. */
 void sg_redis_destroy(struct sg_redis_fixture *f);
 
-/* A direct connection for assertions; NULL on failure. */
+/* A direct connection for assertions (the unix socket, or TCP for a
+ * Sentinel, authenticated); NULL on failure. */
 redisContext *sg_redis_connect(const struct sg_redis_fixture *f);
 /* Run a command, return its integer / string reply (caller frees string). */
 long long sg_redis_int(const struct sg_redis_fixture *f, const char *fmt, ...);
