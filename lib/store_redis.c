@@ -32,6 +32,7 @@
 
 #include "lua_scripts.h"
 #include "redis_connect.h"
+#include "resp.h"
 #include "status.h"
 #include "store.h"
 #include "store_internal.h"
@@ -201,6 +202,23 @@ static int worth_retry(const struct sg_store *s, const redisReply *r, int reused
                       || (s->ctx->err == REDIS_ERR_IO && (err_no == EPIPE || err_no == ECONNRESET)));
 }
 
+/* One command and its reply, NULL when the connection failed. The request
+ * is written in RESP by sg_resp_format (hiredis's own formatting costs a
+ * login more than the rest of the store's work); a command too large for
+ * the buffer (EVAL with a script's text) goes through hiredis's. */
+static redisReply *send_and_read(redisContext *c, int argc, const char **argv)
+{
+    char buf[8192];
+    size_t len = sg_resp_format(buf, sizeof buf, argc, argv);
+    void *r = NULL;
+
+    if (len == 0)
+        return redisCommandArgv(c, argc, argv, NULL);
+    if (redisAppendFormattedCommand(c, buf, len) != REDIS_OK || redisGetReply(c, &r) != REDIS_OK)
+        return NULL;
+    return r;
+}
+
 /* Connect if need be and run one command; one retry as worth_retry says.
  * *OUT is the reply (maybe an error reply), or NULL after fail(). */
 static int command(struct sg_store *s, int argc, const char **argv, redisReply **out)
@@ -212,7 +230,7 @@ static int command(struct sg_store *s, int argc, const char **argv, redisReply *
         if ((rc = connect_store(s)) != SG_OK)
             return rc;
         errno = 0;
-        r = redisCommandArgv(s->ctx, argc, argv, NULL);
+        r = send_and_read(s->ctx, argc, argv);
         err_no = errno;
         if (attempt == 0 && worth_retry(s, r, reused, err_no)) {
             if (r)
@@ -405,14 +423,23 @@ const struct sg_policy *sg_store_policy(const struct sg_store *s)
 int sg_store_key(const struct sg_store *s, const char *type, const char *part,
                  char *buf, size_t len)
 {
-    int n = part ? snprintf(buf, len, "%s:%s:%s", s->policy->key_prefix, type, part)
-                 : snprintf(buf, len, "%s:%s", s->policy->key_prefix, type);
+    const char *pieces[3] = { s->policy->key_prefix, type, part };
+    size_t at = 0;
 
-    if (n < 0 || (size_t)n >= len) {
-        if (len)
-            buf[0] = '\0';
-        return SG_EINVAL;
+    for (int i = 0; i < 3 && pieces[i]; i++) {
+        size_t n = strlen(pieces[i]);
+
+        if (len - at < n + 1 + (i > 0)) {     /* a ':', the piece, the NUL */
+            if (len)
+                buf[0] = '\0';
+            return SG_EINVAL;
+        }
+        if (i > 0)
+            buf[at++] = ':';
+        memcpy(buf + at, pieces[i], n);
+        at += n;
     }
+    buf[at] = '\0';
     return SG_OK;
 }
 
