@@ -255,7 +255,13 @@ redisContext *sg_redis_connect_policy(const struct sg_policy *p, size_t *next_se
     default:
         if (sentinel_master(p, next_sentinel, host, &port, err) != 0)
             return NULL;
-        c = open_endpoint(p, NULL, host, port, err);
+        if ((c = open_endpoint(p, NULL, host, port, err)) == NULL) {
+            char why[sizeof err->detail];
+
+            snprintf(why, sizeof why, "%s", err->detail);
+            snprintf(err->detail, sizeof err->detail, "master %.60s:%d (named by a Sentinel): %.80s",
+                     host, port, why);
+        }
         break;
     }
     if (!c)

@@ -3,8 +3,8 @@
  * replica and a Sentinel on 127.0.0.1, started here.
  *
  * Proves: redis = sentinel://... finds the master (past a dead Sentinel),
- * clear errors for an unknown master name, no Sentinel reachable and a
- * Sentinel that wants a password; and after a failover the same store
+ * clear errors for an unknown master name, no Sentinel reachable, a
+ * Sentinel that wants a password and a master that is down; and after a failover the same store
  * object (as a long-lived smtpd holds it) follows the Sentinel to the new
  * master within the call, with the counters replicated.
  */
@@ -311,6 +311,29 @@ static void test_sentinel_with_password(void **state)
     sg_redis_destroy(&guarded);
 }
 
+/* The master the Sentinel names is down (before any failover): the
+ * message names that master. */
+static void test_master_down_is_named(void **state)
+{
+    char text[512], want[128];
+    struct sg_policy *p;
+    struct sg_store *s;
+    struct sg_redis_fixture *m = (struct sg_redis_fixture *)current_master();
+
+    (void)state;
+    assert_non_null(m);
+    sg_redis_stop(m);
+    snprintf(text, sizeof text, "redis = sentinel://127.0.0.1:%d/%s\n", sentinel.port,
+             MASTER_NAME);
+    s = store_for(&p, text);
+    assert_int_equal(report_failure(s, "dee"), SG_ESTORE);
+    snprintf(want, sizeof want, "master 127.0.0.1:%d (named by a Sentinel): Connection refused",
+             m->port);
+    assert_non_null(strstr(sg_store_error(s), want));
+    sg_store_close(s);
+    sg_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_the_problem),
         cmocka_unit_test(test_follows_a_failover),
         cmocka_unit_test(test_sentinel_with_password),
+        cmocka_unit_test(test_master_down_is_named),
     };
     return cmocka_run_group_tests_name("sentinel", tests, group_setup, group_teardown);
 }
