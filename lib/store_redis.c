@@ -12,14 +12,11 @@
  * integers is accepted.
  *
  * A library must not die of SIGPIPE when Redis goes away in the middle of a
- * write, and must not change its host's signal handling: SIGPIPE is blocked
- * in the calling thread for the length of a call and any SIGPIPE that call
- * raised is consumed before the old mask comes back.
+ * write, and must not change its host's signal handling: every call runs
+ * inside a SIGPIPE guard (sigpipe.h).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +30,7 @@
 #include "lua_scripts.h"
 #include "redis_connect.h"
 #include "resp.h"
+#include "sigpipe.h"
 #include "status.h"
 #include "store.h"
 #include "store_internal.h"
@@ -370,46 +368,16 @@ static int run_script(struct sg_store *s, struct sg_script *sc, int nkeys,
     return rc;
 }
 
-struct sigpipe_guard {
-    sigset_t old;
-    int was_pending;
-};
-
-static void sigpipe_block(struct sigpipe_guard *g)
-{
-    sigset_t pipe_only, pending;
-
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    sigpending(&pending);
-    g->was_pending = sigismember(&pending, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_only, &g->old);
-}
-
-static void sigpipe_restore(const struct sigpipe_guard *g)
-{
-    sigset_t pipe_only, pending;
-    const struct timespec zero = { 0, 0 };
-
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    sigpending(&pending);
-    if (!g->was_pending && sigismember(&pending, SIGPIPE))
-        while (sigtimedwait(&pipe_only, NULL, &zero) < 0 && errno == EINTR)
-            ;
-    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
-}
-
 static int run_script_guarded(struct sg_store *s, struct sg_script *sc, int nkeys,
                               const char **keys, int nargs, const char **args,
                               struct sg_store_state *out)
 {
-    struct sigpipe_guard g;
+    struct sg_sigpipe_guard g;
     int rc;
 
-    sigpipe_block(&g);
+    sg_sigpipe_block(&g);
     rc = run_script(s, sc, nkeys, keys, nargs, args, out);
-    sigpipe_restore(&g);
+    sg_sigpipe_restore(&g);
     return rc;
 }
 
@@ -450,14 +418,14 @@ int sg_store_bad_reply(struct sg_store *s, const char *detail)
 
 int sg_store_command(struct sg_store *s, int argc, const char **argv, redisReply **out)
 {
-    struct sigpipe_guard g;
+    struct sg_sigpipe_guard g;
     redisReply *r = NULL;
     int rc;
 
     *out = NULL;
     if (argc < 1)
         return SG_EINVAL;
-    sigpipe_block(&g);
+    sg_sigpipe_block(&g);
     if ((rc = command(s, argc, argv, &r)) == SG_OK) {
         if (r->type == REDIS_REPLY_ERROR) {
             char detail[160];
@@ -468,7 +436,7 @@ int sg_store_command(struct sg_store *s, int argc, const char **argv, redisReply
             rc = fail(s, "command", detail);
         }
     }
-    sigpipe_restore(&g);
+    sg_sigpipe_restore(&g);
     *out = r;
     return rc;
 }
@@ -478,12 +446,12 @@ int sg_store_eval(struct sg_store *s, enum sg_script_id id, int nkeys, const cha
 {
     struct sg_script *sc = id == SG_SCRIPT_CHECK ? &s->check
                          : id == SG_SCRIPT_REPORT ? &s->report : &s->admin;
-    struct sigpipe_guard g;
+    struct sg_sigpipe_guard g;
     int rc;
 
-    sigpipe_block(&g);
+    sg_sigpipe_block(&g);
     rc = eval_script(s, sc, nkeys, keys, nargs, args, out);
-    sigpipe_restore(&g);
+    sg_sigpipe_restore(&g);
     return rc;
 }
 
@@ -631,15 +599,15 @@ int sg_store_report_deferred(struct sg_store *s, const struct sg_store_attempt *
 {
     struct sg_store_state st;
     struct report_call c;
-    struct sigpipe_guard g;
+    struct sg_sigpipe_guard g;
     int rc;
 
     if (!s->ctx || !s->report_cached)      /* first one: load the script */
         return sg_store_report(s, a, SG_REPORT_SUCCESS, stat, &st);
     if ((rc = report_call(s, a, SG_REPORT_SUCCESS, stat, &c)) != SG_OK)
         return rc;
-    sigpipe_block(&g);
+    sg_sigpipe_block(&g);
     rc = send_deferred(s, &c);
-    sigpipe_restore(&g);
+    sg_sigpipe_restore(&g);
     return rc;
 }
