@@ -18,29 +18,10 @@
 
 top_builddir=${top_builddir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SG=$top_builddir/tools/saslguard
-REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server)}
-REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli)}
 SG_WRAP=${SG_WRAP:-}
-PASS=0 FAIL=0 REDIS_PID=
-
-ok()  { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
-finish() {
-    echo "$PASS passed, $FAIL failed"
-    [ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]
-    exit
-}
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/sgcli-XXXXXX") || { bad "mktemp"; finish; }
-stop_redis() {
-    if [ -n "$REDIS_PID" ]; then
-        kill "$REDIS_PID" 2>/dev/null
-        wait "$REDIS_PID" 2>/dev/null
-        REDIS_PID=
-    fi
-}
-cleanup() { stop_redis; rm -rf "$T"; }
-trap cleanup EXIT
+# shellcheck source=../helpers/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../helpers/harness.sh"
+harness_init sgcli
 
 # ---------------------------------------------------------------- helpers
 CONF=$T/saslguard.conf
@@ -70,27 +51,16 @@ sys.exit(0 if eval(sys.argv[1]) else 1)' "$2" <<<"$OUT" 2>"$T/py"; then
         bad "$1 (JSON: $2)"; sed 's/^/    py| /' "$T/py"; show
     fi
 }
-rcli() { "$REDIS_CLI" -s "$T/redis.sock" "$@"; }
 
 # ---------------------------------------------------------------- set-up
 # cli_setup: check the tools, start redis-server, make $T/sasldb2 with
 # alice@example.test (s3cret) and $T/sasl/smtpd.conf; SASL=(...) holds the
 # check options that select it. Ends the test (finish) when it cannot.
 cli_setup() {
-    local tool
-    for tool in "$REDIS_SERVER" "$REDIS_CLI" python3 saslpasswd2; do
-        if [ -z "$tool" ] || ! command -v "$tool" >/dev/null; then
-            bad "required program missing: ${tool:-redis-server/redis-cli} (install redis-server, python3, sasl2-bin)"
-            finish
-        fi
-    done
+    require_programs "install redis-server, python3, sasl2-bin" \
+        "$REDIS_SERVER" "$REDIS_CLI" python3 saslpasswd2
     [ -x "$SG" ] || { bad "$SG not built"; finish; }
-
-    "$REDIS_SERVER" --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 --save '' \
-        --appendonly no --daemonize no --dir "$T" --logfile "$T/redis.log" &
-    REDIS_PID=$!
-    for _ in $(seq 100); do [ "$(rcli PING 2>/dev/null)" = PONG ] && break; sleep 0.05; done
-    if [ "$(rcli PING 2>/dev/null)" = PONG ]; then ok "redis-server started (pid $REDIS_PID)"; else bad "redis-server did not start"; finish; fi
+    redis_start 700
 
     mkdir -p "$T/sasl"
     sasl_user alice@example.test s3cret

@@ -246,7 +246,7 @@ expect_rc "after unlock: the familiar source logs in" 0
 
 # ---------------------------------------------------------------- Redis down
 cp "$T/prom/saslguard.prom" "$T/prom.before"
-stop_redis
+redis_stop
 run status "$A"
 expect_rc "Redis stopped: status exits 3" 3
 expect_err "Redis stopped: clear message" "^saslguard: cannot reach Redis at unix:$T/redis\.sock: .+"

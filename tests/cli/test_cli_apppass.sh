@@ -330,7 +330,7 @@ done
 [ "$leaked" = 0 ] && ok "no app password in Redis, its log or the syslog lines" || bad "an app password leaked"
 
 # ---------------------------------------------------------------- Redis down
-stop_redis
+redis_stop
 run app-password list "$A";  expect_rc "Redis stopped: list exits 3" 3
 expect_err "Redis stopped: clear message" "^saslguard: cannot reach Redis at unix:"
 run app-password add "$A" --label x; expect_rc "Redis stopped: add exits 3" 3

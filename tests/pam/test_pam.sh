@@ -21,33 +21,16 @@ top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
 MOD=$top_builddir/plugin/.libs/pam_saslguard.so
 DRIVER=$top_builddir/tests/helpers/pam_driver
 SG=$top_builddir/tools/saslguard
-REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server)}
-REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli)}
 PATH=$PATH:/usr/sbin:/sbin
-PASS=0 FAIL=0 REDIS_PID='' SYS_SERVICE=''
-
-ok()  { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
-finish() {
-    echo "$PASS passed, $FAIL failed"
-    [ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]
-    exit
-}
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/sgpam-XXXXXX") || { bad "mktemp"; finish; }
-cleanup() {
-    if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; fi
-    [ -n "$SYS_SERVICE" ] && rm -f "/etc/pam.d/$SYS_SERVICE"
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+SYS_SERVICE=''
+# shellcheck source=../helpers/harness.sh
+. "$(dirname "$0")/../helpers/harness.sh"
+harness_init sgpam
+harness_cleanup_hook() { [ -n "$SYS_SERVICE" ] && rm -f "/etc/pam.d/$SYS_SERVICE"; return 0; }
 
 # ---------------------------------------------------------------- helpers
 LOG=$T/syslog          # the modules' pam_syslog lines, caught by the driver
 touch "$LOG"
-rcli() { "$REDIS_CLI" -s "$T/redis.sock" "$@"; }
-redis_now_ms() { local t; read -r -d '' -a t < <(rcli TIME); echo $(( t[0] * 1000 + t[1] / 1000 )); }
 
 # pam SERVICE USER PASSWORD [RHOST] [driver options...]: one authentication.
 pam() {
@@ -89,12 +72,8 @@ connections() { rcli INFO stats | tr -d '\r' | sed -n 's/^total_connections_rece
 
 # ---------------------------------------------------------------- set-up
 [ "$(id -u)" = 0 ] && ok "running as root" || bad "running as root (pam_userdb, /etc/pam.d)"
-for tool in "$REDIS_SERVER" "$REDIS_CLI" db_load python3 pamtester; do
-    if [ -z "$tool" ] || ! command -v "$tool" >/dev/null; then
-        bad "required program missing: ${tool:-redis-server/redis-cli} (install redis-server, db5.3-util, python3, pamtester)"
-        finish
-    fi
-done
+require_programs "install redis-server, db5.3-util, python3, pamtester" \
+    "$REDIS_SERVER" "$REDIS_CLI" db_load python3 pamtester
 [ -f /lib/x86_64-linux-gnu/security/pam_userdb.so ] || [ -f /usr/lib/x86_64-linux-gnu/security/pam_userdb.so ] ||
     { bad "pam_userdb.so not installed (libpam-modules)"; finish; }
 for f in "$MOD" "$DRIVER" "$SG"; do [ -x "$f" ] || [ -f "$f" ] || { bad "not built: $f"; finish; }; done
@@ -102,11 +81,7 @@ ok "module, driver and CLI built"
 out=$(nm -D --defined-only "$MOD" | awk '$2 == "T" { print $3 }' | sort | tr '\n' ' ')
 eq "module exports only pam_sm_authenticate and pam_sm_setcred" "pam_sm_authenticate pam_sm_setcred " "$out"
 
-"$REDIS_SERVER" --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 777 --save '' \
-    --appendonly no --daemonize no --dir "$T" --logfile "$T/redis.log" &
-REDIS_PID=$!
-for _ in $(seq 100); do [ "$(rcli PING 2>/dev/null)" = PONG ] && break; sleep 0.05; done
-if [ "$(rcli PING 2>/dev/null)" = PONG ]; then ok "redis-server started (pid $REDIS_PID)"; else bad "redis-server did not start"; finish; fi
+redis_start 777
 
 head -c 48 /dev/urandom >"$T/secret"; chmod 600 "$T/secret"
 POL=$T/saslguard.conf
