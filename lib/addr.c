@@ -330,3 +330,27 @@ int sg_prefix_format(const struct sg_prefix *prefix, char *buf, size_t len)
     }
     return SG_OK;
 }
+
+int sg_host_valid(const char *h, size_t len)
+{
+    char v6[INET6_ADDRSTRLEN];
+    struct in6_addr a;
+
+    if (len == 0)
+        return 0;
+    if (memchr(h, ':', len)) {
+        if (len >= sizeof v6)
+            return 0;
+        memcpy(v6, h, len);
+        v6[len] = '\0';
+        return inet_pton(AF_INET6, v6, &a) == 1;
+    }
+    if (len > 253)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z')
+              || (h[i] >= '0' && h[i] <= '9') || h[i] == '.' || h[i] == '-'
+              || h[i] == '_'))
+            return 0;
+    return 1;
+}

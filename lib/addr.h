@@ -3,7 +3,8 @@
  *
  * Parses what MTAs hand over ("192.0.2.7;40000", "2001:db8::1;40000",
  * bare addresses, "[2001:db8::1]:25"), folds IPv4-mapped IPv6 into IPv4,
- * reduces an address to its source prefix and matches CIDR lists.
+ * reduces an address to its source prefix and matches CIDR lists; and
+ * says whether a text is a host to connect to (policy, Sentinel replies).
  */
 #ifndef SG_ADDR_H
 #define SG_ADDR_H
@@ -42,5 +43,10 @@ int sg_prefix_format(const struct sg_prefix *prefix, char *buf, size_t len);
 
 /* "192.0.2.7" / "2001:db8::1". */
 int sg_addr_format(const struct sg_addr *addr, char *buf, size_t len);
+
+/* Is the first LEN bytes of H a host to connect to: an IPv6 address (it
+ * has a ':'; no brackets), or a name or IPv4 address of 1 to 253 of
+ * A-Z a-z 0-9 . - _ ? */
+int sg_host_valid(const char *h, size_t len);
 
 #endif

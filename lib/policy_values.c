@@ -4,7 +4,6 @@
  * enumerations, one setter per kind of key (see the key table in policy.c),
  * and the diagnostics they report.
  */
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -228,30 +227,6 @@ int sg_policy_set_path(const struct item *it, struct sg_policy *p)
     return sg_policy_replace(slot, it->value, strlen(it->value));
 }
 
-/* Host part of tcp://HOST:PORT without brackets; names are DNS-like. */
-static int valid_host(const char *h, size_t len, int bracketed)
-{
-    char v6[INET6_ADDRSTRLEN];
-    struct in6_addr a;
-    size_t i;
-
-    if (bracketed) {
-        if (len == 0 || len >= sizeof(v6))
-            return 0;
-        memcpy(v6, h, len);
-        v6[len] = '\0';
-        return inet_pton(AF_INET6, v6, &a) == 1;
-    }
-    if (len == 0 || len > 253)
-        return 0;
-    for (i = 0; i < len; i++)
-        if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z')
-              || (h[i] >= '0' && h[i] <= '9') || h[i] == '.' || h[i] == '-'
-              || h[i] == '_'))
-            return 0;
-    return 1;
-}
-
 /* "HOST:PORT" or "[V6]:PORT", the first LEN bytes of HP, into *HOST and
  * *PORT; FORM names the whole value's shape in messages. */
 static int host_port(const struct item *it, const char *hp, size_t len, const char *form,
@@ -281,7 +256,7 @@ static int host_port(const struct item *it, const char *hp, size_t len, const ch
             return item_error(it, "put an IPv6 address in brackets ([::1]:6379)");
         port = end;
     }
-    if (!valid_host(host, (size_t)(end - host), bracketed))
+    if (!sg_host_valid(host, (size_t)(end - host)) || bracketed != (memchr(host, ':', (size_t)(end - host)) != NULL))
         return item_error(it, "'%s' is not a valid host", sg_policy_quote(text, q, sizeof(q)));
     if (port >= stop || *port != ':' || port + 1 == stop)
         return item_error(it, "missing port (%s)", form);

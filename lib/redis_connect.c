@@ -15,10 +15,11 @@
 
 #include <openssl/crypto.h>
 
+#include "addr.h"
 #include "redis_connect.h"
 
 #define SG_REDIS_PASSWORD_MAX 512
-#define SG_HOST_MAX 253
+#define SG_HOST_MAX 253            /* sg_host_valid's longest */
 
 /* Give up on C (may be NULL) with ERR already filled. */
 static redisContext *give_up(redisContext *c)
@@ -129,19 +130,6 @@ static int authenticate(redisContext *c, const char *path, struct sg_redis_error
     return rc;
 }
 
-/* A master address from a Sentinel: a host name or an IP address. */
-static int valid_host(const char *h, size_t len)
-{
-    if (len == 0 || len > SG_HOST_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z')
-              || (h[i] >= '0' && h[i] <= '9') || h[i] == '.' || h[i] == '-'
-              || h[i] == '_' || h[i] == ':'))
-            return 0;
-    return 1;
-}
-
 /* The Sentinel's answer: ["HOST", "PORT"], or nil for an unknown master. */
 static int parse_master(const redisReply *r, char host[SG_HOST_MAX + 1], int *port,
                         struct sg_redis_error *err)
@@ -160,7 +148,7 @@ static int parse_master(const redisReply *r, char host[SG_HOST_MAX + 1], int *po
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2
         || (h = r->element[0])->type != REDIS_REPLY_STRING
         || (pt = r->element[1])->type != REDIS_REPLY_STRING
-        || !valid_host(h->str, h->len) || pt->len == 0 || pt->len > 5) {
+        || !sg_host_valid(h->str, h->len) || pt->len == 0 || pt->len > 5) {
         snprintf(err->detail, sizeof err->detail, "unexpected reply");
         return -1;
     }

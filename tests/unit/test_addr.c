@@ -488,9 +488,31 @@ static void test_format_round_trip(void **state)
     }
 }
 
+static void test_host_valid(void **state)
+{
+    static const char *good[] = { "redis.example.org", "10.0.0.1", "r-1_a", "::1",
+                                  "2001:db8::7", "::ffff:192.0.2.1" };
+    static const char *bad[] = { "", "a b", "b@d", "[::1]", "::g", "2001:db8::1:",
+                                 "h\n", "x/y", "1:2:3:4:5:6:7:8:9" };
+    char name[300];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        assert_true(sg_host_valid(good[i], strlen(good[i])));
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_false(sg_host_valid(bad[i], strlen(bad[i])));
+    /* 253 bytes at most; only LEN bytes are looked at */
+    memset(name, 'a', sizeof name);
+    assert_true(sg_host_valid(name, 253));
+    assert_false(sg_host_valid(name, 254));
+    assert_true(sg_host_valid("host:6379", 4));
+    assert_false(sg_host_valid("::1", 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_host_valid),
         cmocka_unit_test(test_parse_mta_forms),
         cmocka_unit_test(test_parse_ports),
         cmocka_unit_test(test_parse_v4mapped),
