@@ -56,6 +56,7 @@ struct sg_store {
     size_t next_sentinel;       /* the Sentinel to ask first (redis_connect.h) */
     int report_cached;          /* report.lua is in this connection's server */
     int pending;                /* replies of deferred reports not read yet */
+    int closed_while_draining;  /* reading them, the connection was closed */
     char error[256];
     const char *error_step;     /* "connect", "AUTH", "command", ... */
     char error_detail[200];     /* "Connection refused" */
@@ -156,13 +157,26 @@ static int fail(struct sg_store *s, const char *what, const char *detail)
 /* Read the replies of deferred reports (sg_store_report_deferred) before
  * the next command, so that replies never get out of step. An error reply
  * there is a lost success report: nothing to undo, the next one repairs it. */
+/* Did the last call on C fail because the server closed the connection
+ * (EOF, a reset, a broken pipe), rather than by a timeout? */
+static int connection_closed(const redisContext *c, int err_no)
+{
+    return c->err == REDIS_ERR_EOF
+           || (c->err == REDIS_ERR_IO && (err_no == EPIPE || err_no == ECONNRESET));
+}
+
 static int drain(struct sg_store *s)
 {
     while (s->pending > 0) {
         void *r = NULL;
 
-        if (redisGetReply(s->ctx, &r) != REDIS_OK || !r)
+        errno = 0;
+        if (redisGetReply(s->ctx, &r) != REDIS_OK || !r) {
+            /* the server closed the connection: a new one may serve the
+             * command this drain was for (command() retries once) */
+            s->closed_while_draining = connection_closed(s->ctx, errno);
             return fail(s, "deferred reply", s->ctx->errstr[0] ? s->ctx->errstr : "no reply");
+        }
         if (((redisReply *)r)->type == REDIS_REPLY_ERROR)
             s->report_cached = 0;   /* NOSCRIPT after SCRIPT FLUSH: load it again */
         freeReplyObject(r);
@@ -196,8 +210,7 @@ static int worth_retry(const struct sg_store *s, const redisReply *r, int reused
 {
     if (r)
         return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0;
-    return reused && (s->ctx->err == REDIS_ERR_EOF
-                      || (s->ctx->err == REDIS_ERR_IO && (err_no == EPIPE || err_no == ECONNRESET)));
+    return reused && connection_closed(s->ctx, err_no);
 }
 
 /* One command and its reply, NULL when the connection failed. The request
@@ -217,7 +230,9 @@ static redisReply *send_and_read(redisContext *c, int argc, const char **argv)
     return r;
 }
 
-/* Connect if need be and run one command; one retry as worth_retry says.
+/* Connect if need be and run one command; one retry as worth_retry says,
+ * or when the connection was found closed while reading the replies of
+ * deferred reports (connect_store: the command itself was never sent).
  * *OUT is the reply (maybe an error reply), or NULL after fail(). */
 static int command(struct sg_store *s, int argc, const char **argv, redisReply **out)
 {
@@ -225,8 +240,12 @@ static int command(struct sg_store *s, int argc, const char **argv, redisReply *
         int reused = s->ctx != NULL, rc, err_no;
         redisReply *r;
 
-        if ((rc = connect_store(s)) != SG_OK)
+        s->closed_while_draining = 0;
+        if ((rc = connect_store(s)) != SG_OK) {
+            if (attempt == 0 && s->closed_while_draining)
+                continue;
             return rc;
+        }
         errno = 0;
         r = send_and_read(s->ctx, argc, argv);
         err_no = errno;

@@ -14,6 +14,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +354,28 @@ static void test_restart_between_calls_is_transparent(void **state)
     sg_fixture_store_close(c);
 }
 
+/* The same with a deferred success report still unanswered: the server
+ * dies before replying to it; the next call finds the connection closed
+ * while reading that reply, and still gets its answer. */
+static void test_restart_with_a_deferred_reply_pending(void **state)
+{
+    struct sg_fixture_store *c = open_ctx("account_failures = 5");
+    struct sg_store_attempt a = { .account = "kim", .source_counted = 1 };
+    struct sg_store_state st;
+
+    (void)state;
+    fail_once(c, "kim", NULL, &st);             /* connected, report.lua loaded */
+    sg_redis_pause(&redis);                     /* the next request is never answered */
+    assert_int_equal(sg_store_report_deferred(c->store, &a, "success"), SG_OK);
+    kill(redis.pid, SIGKILL);
+    waitpid(redis.pid, NULL, 0);
+    redis.pid = 0;
+    assert_int_equal(sg_redis_restart(&redis), 0);
+    assert_int_equal(chk(c->store, "kim", NULL, &st), SG_OK);
+    assert_int_equal(st.failures, 0);
+    sg_fixture_store_close(c);
+}
+
 static void test_stuck_server_times_out(void **state)
 {
     struct sg_fixture_store *c = open_ctx("redis_timeout = 200ms");
@@ -427,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_noscript_fallback),
         cmocka_unit_test(test_reconnect_after_restart),
         cmocka_unit_test(test_restart_between_calls_is_transparent),
+        cmocka_unit_test(test_restart_with_a_deferred_reply_pending),
         cmocka_unit_test(test_stuck_server_times_out),
         cmocka_unit_test(test_statistics),
         cmocka_unit_test(test_tcp_connection),
