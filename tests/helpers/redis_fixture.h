@@ -73,5 +73,13 @@ struct sg_fixture_store *sg_fixture_store_open(const struct sg_redis_fixture *f,
 void sg_fixture_store_close(struct sg_fixture_store *c);
 #endif
 
+/* The one private server of a cmocka test program, started and stopped by
+ * these group set-up and tear-down functions. */
+extern struct sg_redis_fixture sg_redis;
+int sg_redis_group_setup(void **state);
+int sg_redis_group_teardown(void **state);
+/* sg_fixture_store_open on sg_redis; a failure fails the test. */
+struct sg_fixture_store *sg_fixture_store_must(const char *extra);
+
 /* Sleep MS milliseconds (windows and locks of the test policies). */
 void sg_sleep_ms(long ms);

@@ -26,7 +26,6 @@
 #include "status.h"
 #include "store.h"
 
-static struct sg_redis_fixture redis;
 
 struct ctx {
     struct sg_policy *policy;
@@ -34,26 +33,13 @@ struct ctx {
     struct sg_secret secret;
 };
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return sg_redis_start(&redis);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    sg_redis_destroy(&redis);
-    return 0;
-}
-
 static int setup(void **state)
 {
     struct ctx *c = calloc(1, sizeof *c);
 
     assert_non_null(c);
-    sg_redis_flush(&redis);
-    c->policy = sg_fixture_policy(&redis, "");
+    sg_redis_flush(&sg_redis);
+    c->policy = sg_fixture_policy(&sg_redis, "");
     assert_non_null(c->policy);
     assert_int_equal(sg_store_open(c->policy, &c->store), SG_OK);
     memset(c->secret.key, 0x5a, 48);
@@ -115,11 +101,11 @@ static void test_mfa_flag(void **state)
     assert_int_equal(sg_app_mfa_set(c->store, "alice", 1), SG_OK);
     assert_int_equal(sg_app_mfa_get(c->store, "alice", &on), SG_OK);
     assert_int_equal(on, 1);
-    assert_int_equal(sg_redis_int(&redis, "HEXISTS sg:u:alice mfa"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "HEXISTS sg:u:alice mfa"), 1);
     assert_int_equal(sg_app_mfa_set(c->store, "alice", 0), SG_OK);
     assert_int_equal(sg_app_mfa_get(c->store, "alice", &on), SG_OK);
     assert_int_equal(on, 0);
-    assert_int_equal(sg_redis_int(&redis, "HEXISTS sg:u:alice mfa"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "HEXISTS sg:u:alice mfa"), 0);
 }
 
 static void test_add_list_and_match(void **state)
@@ -175,8 +161,8 @@ static void test_revoke(void **state)
     assert_int_equal(revoked, 1);
     assert_int_equal(sg_app_revoke(c->store, "alice", "phone", 5000, &revoked), SG_ENOTFOUND);
     assert_int_equal(sg_app_revoke(c->store, "alice", "nosuch", 5000, &revoked), SG_ENOTFOUND);
-    assert_int_equal(sg_redis_int(&redis, "HEXISTS sg:u:alice p:phone"), 0);
-    assert_int_equal(sg_redis_int(&redis, "HEXISTS sg:u:alice r:phone:5000"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "HEXISTS sg:u:alice p:phone"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "HEXISTS sg:u:alice r:phone:5000"), 1);
 
     /* check.lua still knows it, as revoked, under its label */
     assert_int_equal(check_letters(c, "alice", "abcdefghijklmnop", label), SG_APP_REVOKED);
@@ -226,11 +212,11 @@ static void test_hostile_records_skipped(void **state)
     size_t n, revoked;
     int exists, full;
 
-    assert_int_equal(sg_redis_int(&redis, "HSET sg:u:alice p:junk %s", "not a record"), 1);
-    assert_int_equal(sg_redis_int(&redis, "HSET sg:u:alice p:huge %s",
+    assert_int_equal(sg_redis_int(&sg_redis, "HSET sg:u:alice p:junk %s", "not a record"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "HSET sg:u:alice p:huge %s",
                                   "v1|a|00|1|1|1|xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
                                   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx|0"), 1);
-    assert_int_equal(sg_redis_int(&redis, "HSET sg:u:alice r: %s", "v1|r|00|1|1|1||1"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "HSET sg:u:alice r: %s", "v1|r|00|1|1|1||1"), 1);
     assert_int_equal(sg_app_list(c->store, "alice", recs, 8, &n), SG_OK);
     assert_int_equal(n, 0);
     assert_int_equal(sg_app_revoke(c->store, "alice", NULL, 7000, &revoked), SG_ENOTFOUND);
@@ -272,5 +258,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_states_and_need, setup, teardown),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, sg_redis_group_setup, sg_redis_group_teardown);
 }

@@ -25,7 +25,6 @@
 #include "secret.h"
 #include "status.h"
 
-static struct sg_redis_fixture redis;
 
 /* ---- a verifier with one user, counting its calls ---- */
 static int verify_calls;
@@ -67,8 +66,8 @@ static struct sg_engine *engine(const char *extra)
     struct sg_policy *p;
     struct sg_engine *e;
 
-    sg_redis_flush(&redis);
-    p = sg_fixture_policy(&redis, extra);
+    sg_redis_flush(&sg_redis);
+    p = sg_fixture_policy(&sg_redis, extra);
     assert_non_null(p);
     assert_int_equal(sg_engine_new_from_policy(p, capture, NULL, &e), SG_OK);
     verify_calls = 0;
@@ -82,19 +81,6 @@ static enum sg_result attempt(struct sg_engine *e, const char *user, const char 
 {
     struct sg_attempt a = { user, strlen(user), pw, strlen(pw), client, "PLAIN" };
     return sg_engine_decide(e, &a, verify, NULL, d);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return sg_redis_start(&redis);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    sg_redis_destroy(&redis);
-    return 0;
 }
 
 static void test_success_and_bad(void **state)
@@ -158,7 +144,7 @@ static void test_unknown_user_locked_alike(void **state)
     assert_int_equal(d.sasl_code, SASL_BADAUTH);
     assert_int_equal(attempt(e, "nosuchuser", "x", NULL, &d), SG_RESULT_BAD_CREDENTIALS);
     assert_int_equal(attempt(e, "nosuchuser", "x", NULL, &d), SG_RESULT_LOCKED);
-    assert_int_equal(sg_redis_int(&redis, "HGET sg:a:nosuchuser n"), 2);
+    assert_int_equal(sg_redis_int(&sg_redis, "HGET sg:a:nosuchuser n"), 2);
     sg_engine_free(e);
 }
 
@@ -172,7 +158,7 @@ static void test_success_clears_failures(void **state)
     attempt(e, "alice", "b", NULL, &d);
     assert_int_equal(d.failures, 2);
     assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:alice"), 0);
     attempt(e, "alice", "c", NULL, &d);
     assert_int_equal(d.failures, 1);
     sg_engine_free(e);
@@ -201,7 +187,7 @@ static void test_source_throttle_and_trust(void **state)
         assert_int_equal(attempt(e, user, "x", "10.1.2.3;1", &d), SG_RESULT_BAD_CREDENTIALS);
     }
     assert_int_equal(attempt(e, "alice", "s3cret", "10.1.2.3;1", &d), SG_RESULT_SUCCESS);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:s:10.1.2.3/32"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:s:10.1.2.3/32"), 0);
     sg_engine_free(e);
 }
 
@@ -279,7 +265,7 @@ static void test_backend_unavailable_not_counted(void **state)
         assert_int_equal(attempt(e, "alice", "x", NULL, &d), SG_RESULT_BACKEND_UNAVAILABLE);
         assert_int_equal(d.sasl_code, SASL_UNAVAIL);
     }
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:alice"), 0);
     sg_engine_free(e);
 }
 
@@ -289,14 +275,14 @@ static void test_store_down_tempfail(void **state)
     struct sg_decision d;
 
     (void)state;
-    sg_redis_stop(&redis);
+    sg_redis_stop(&sg_redis);
     assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.1;1", &d), SG_RESULT_STORE_UNAVAILABLE);
     assert_int_equal(d.sasl_code, SASL_UNAVAIL);
     assert_int_equal(d.pam_code, PAM_AUTHINFO_UNAVAIL);
     assert_int_equal(verify_calls, 0);
     assert_non_null(strstr(last_line(), "result=store_unavailable account=alice"));
     assert_non_null(strstr(last_line(), "store=down policy=tempfail"));
-    assert_int_equal(sg_redis_restart(&redis), 0);
+    assert_int_equal(sg_redis_restart(&sg_redis), 0);
     assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.1;1", &d), SG_RESULT_SUCCESS);
     sg_engine_free(e);
 }
@@ -305,7 +291,7 @@ static void test_store_down_tempfail(void **state)
  * round trips. */
 static long script_calls(void)
 {
-    char *info = sg_redis_str(&redis, "INFO commandstats");
+    char *info = sg_redis_str(&sg_redis, "INFO commandstats");
     long n = 0;
 
     assert_non_null(info);
@@ -320,7 +306,7 @@ static long script_calls(void)
 
 static long long stat_of(const char *result)
 {
-    long long v = sg_redis_int(&redis, "HGET sg:stats %s", result);
+    long long v = sg_redis_int(&sg_redis, "HGET sg:stats %s", result);
     return v < 0 ? 0 : v;
 }
 
@@ -337,9 +323,9 @@ static void test_clean_success_one_round_trip(void **state)
     /* the first success from a source records it (the first report of a
      * connection waits for its reply) */
     assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;1", &d), SG_RESULT_SUCCESS);
-    first = sg_redis_str(&redis, "ZSCORE sg:f:alice 192.0.2.7/32");
+    first = sg_redis_str(&sg_redis, "ZSCORE sg:f:alice 192.0.2.7/32");
     assert_non_null(first);
-    assert_int_equal(sg_redis_int(&redis, "CONFIG RESETSTAT"), -1);
+    assert_int_equal(sg_redis_int(&sg_redis, "CONFIG RESETSTAT"), -1);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;2", &d), SG_RESULT_SUCCESS);
         assert_string_equal(last_line(), "saslguard: result=success account=alice source=192.0.2.7/32 mech=PLAIN");
@@ -347,11 +333,11 @@ static void test_clean_success_one_round_trip(void **state)
     assert_int_equal(script_calls(), 3);            /* check only */
     assert_int_equal(verify_calls, 4);              /* every password verified */
     assert_int_equal(stat_of("success"), 4);
-    now = sg_redis_str(&redis, "ZSCORE sg:f:alice 192.0.2.7/32");
+    now = sg_redis_str(&sg_redis, "ZSCORE sg:f:alice 192.0.2.7/32");
     assert_string_equal(now, first);                /* not rewritten within the hour */
     free(now);
     free(first);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:alice"), 0);
 
     /* a wrong password after check counted a success: taken back */
     assert_int_equal(attempt(e, "alice", "wrong", "192.0.2.7;2", &d), SG_RESULT_BAD_CREDENTIALS);
@@ -361,7 +347,7 @@ static void test_clean_success_one_round_trip(void **state)
     /* failures on record: the next success reports, and clears them */
     assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;2", &d), SG_RESULT_SUCCESS);
     assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;2", &d), SG_RESULT_SUCCESS);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:alice"), 0);
     assert_int_equal(stat_of("success"), 6);
 
     /* the backend could not answer: not counted, the success taken back */
@@ -369,18 +355,18 @@ static void test_clean_success_one_round_trip(void **state)
     assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;2", &d), SG_RESULT_BACKEND_UNAVAILABLE);
     backend_answer_unavail = 0;
     assert_int_equal(stat_of("success"), 6);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:alice"), 0);
 
     /* a new source is recorded as familiar: not clean */
-    assert_int_equal(sg_redis_int(&redis, "CONFIG RESETSTAT"), -1);
+    assert_int_equal(sg_redis_int(&sg_redis, "CONFIG RESETSTAT"), -1);
     assert_int_equal(attempt(e, "alice", "s3cret", "198.51.100.1;2", &d), SG_RESULT_SUCCESS);
     assert_int_equal(attempt(e, "alice", "s3cret", "198.51.100.1;2", &d), SG_RESULT_SUCCESS);
     assert_int_equal(script_calls(), 3);            /* check, report, check */
-    assert_true(sg_redis_int(&redis, "ZSCORE sg:f:alice 198.51.100.1/32") > 0);
+    assert_true(sg_redis_int(&sg_redis, "ZSCORE sg:f:alice 198.51.100.1/32") > 0);
     assert_int_equal(stat_of("success"), 8);
 
     /* a two-factor account's primary password: never counted as success */
-    assert_int_equal(sg_redis_int(&redis, "HSET sg:u:alice mfa 1"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "HSET sg:u:alice mfa 1"), 1);
     assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;2", &d), SG_RESULT_APP_PASSWORD_REQUIRED);
     assert_int_equal(stat_of("success"), 8);
     assert_int_equal(stat_of("app_password_required"), 1);
@@ -397,20 +383,20 @@ static void test_clean_success_no_source_and_refresh(void **state)
 
     (void)state;
     assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
-    assert_int_equal(sg_redis_int(&redis, "CONFIG RESETSTAT"), -1);
+    assert_int_equal(sg_redis_int(&sg_redis, "CONFIG RESETSTAT"), -1);
     assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
     assert_int_equal(script_calls(), 1);
     assert_int_equal(stat_of("success"), 2);
 
     assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;1", &d), SG_RESULT_SUCCESS);
-    t1 = sg_redis_int(&redis, "ZSCORE sg:f:alice 192.0.2.7/32");
+    t1 = sg_redis_int(&sg_redis, "ZSCORE sg:f:alice 192.0.2.7/32");
     sg_sleep_ms(30);
     assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;1", &d), SG_RESULT_SUCCESS);
     /* read the deferred report's reply: the next command does */
     assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.7;1", &d), SG_RESULT_SUCCESS);
-    t2 = sg_redis_int(&redis, "ZSCORE sg:f:alice 192.0.2.7/32");
+    t2 = sg_redis_int(&sg_redis, "ZSCORE sg:f:alice 192.0.2.7/32");
     assert_true(t2 >= t1 + 30);
-    assert_true(sg_redis_int(&redis, "PTTL sg:f:alice") > 7000);
+    assert_true(sg_redis_int(&sg_redis, "PTTL sg:f:alice") > 7000);
     assert_int_equal(stat_of("success"), 5);
     sg_engine_free(e);
 }
@@ -421,14 +407,14 @@ static void test_store_down_open(void **state)
     struct sg_decision d;
 
     (void)state;
-    sg_redis_stop(&redis);
+    sg_redis_stop(&sg_redis);
     assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
     assert_non_null(strstr(last_line(), "store=down policy=open"));
     assert_int_equal(attempt(e, "alice", "wrong", NULL, &d), SG_RESULT_BAD_CREDENTIALS);
     assert_int_equal(d.sasl_code, SASL_BADAUTH);
     assert_int_equal(levels[nlines - 1], SG_LOG_WARN);
     assert_int_equal(verify_calls, 2);
-    assert_int_equal(sg_redis_restart(&redis), 0);
+    assert_int_equal(sg_redis_restart(&sg_redis), 0);
     sg_engine_free(e);
 }
 
@@ -438,12 +424,12 @@ static void test_store_down_closed(void **state)
     struct sg_decision d;
 
     (void)state;
-    sg_redis_stop(&redis);
+    sg_redis_stop(&sg_redis);
     assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_STORE_CLOSED);
     assert_int_equal(d.sasl_code, SASL_BADAUTH);
     assert_int_equal(verify_calls, 0);
     assert_non_null(strstr(last_line(), "store=down policy=closed"));
-    assert_int_equal(sg_redis_restart(&redis), 0);
+    assert_int_equal(sg_redis_restart(&sg_redis), 0);
     sg_engine_free(e);
 }
 
@@ -454,9 +440,9 @@ static void test_store_stuck_tempfail(void **state)
 
     (void)state;
     assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
-    sg_redis_pause(&redis);
+    sg_redis_pause(&sg_redis);
     assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_STORE_UNAVAILABLE);
-    sg_redis_resume(&redis);
+    sg_redis_resume(&sg_redis);
     assert_int_equal(verify_calls, 1);
     assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
     sg_engine_free(e);
@@ -497,7 +483,7 @@ static const char *secret_file(void)
     char err[256];
 
     if (!secret_path[0]) {
-        snprintf(secret_path, sizeof secret_path, "%s/secret", redis.dir);
+        snprintf(secret_path, sizeof secret_path, "%s/secret", sg_redis.dir);
         assert_int_equal(sg_secret_create(secret_path, (uid_t)-1, (gid_t)-1, err, sizeof err), SG_OK);
     }
     return secret_path;
@@ -523,7 +509,7 @@ static void add_app_password(const char *account, const char *label, const char 
     assert_int_equal(sg_app_password_digest(&sec, account, letters, hex), SG_OK);
     sg_secret_wipe(&sec);
     snprintf(rec, sizeof rec, "v1|%c|%s|1|%lld|0||%lld", state, hex, expires, revoked);
-    assert_int_equal(sg_redis_int(&redis, "HSET sg:u:%s p:%s %s", account, label, rec), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "HSET sg:u:%s p:%s %s", account, label, rec), 1);
 }
 
 static void test_app_password_login(void **state)
@@ -533,7 +519,7 @@ static void test_app_password_login(void **state)
     char *rec;
 
     (void)state;
-    assert_int_equal(sg_redis_int(&redis, "HSET sg:u:alice mfa 1"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "HSET sg:u:alice mfa 1"), 1);
     add_app_password("alice", "phone", "abcdefghijklmnop", 'a', 0, 0);
     /* one failure first: the app-password login clears it */
     attempt(e, "alice", "nope", "192.0.2.8;1", &d);
@@ -546,13 +532,13 @@ static void test_app_password_login(void **state)
         "saslguard: result=success account=alice source=192.0.2.8/32 mech=PLAIN credential=app_password label=phone");
     assert_int_equal(attempt(e, "alice", "ABCDEFGHIJKLMNOP", "192.0.2.8;1", &d), SG_RESULT_SUCCESS);
     assert_int_equal(verify_calls, 0);   /* one round trip, no backend call */
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
-    rec = sg_redis_str(&redis, "HGET sg:u:alice p:phone");
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:alice"), 0);
+    rec = sg_redis_str(&sg_redis, "HGET sg:u:alice p:phone");
     assert_non_null(rec);
     assert_non_null(strstr(rec, "|192.0.2.8/32|"));   /* last use source */
     assert_null(strstr(rec, "abcdefghijklmnop"));     /* only the digest */
     free(rec);
-    assert_int_equal(sg_redis_int(&redis, "HGET sg:stats success"), 2);
+    assert_int_equal(sg_redis_int(&sg_redis, "HGET sg:stats success"), 2);
     /* an app password is bound to its account */
     assert_int_equal(attempt(e, "bob", "abcdefghijklmnop", NULL, &d), SG_RESULT_BAD_CREDENTIALS);
     sg_engine_free(e);
@@ -564,7 +550,7 @@ static void test_primary_password_on_2fa_account(void **state)
     struct sg_decision d;
 
     (void)state;
-    assert_int_equal(sg_redis_int(&redis, "HSET sg:u:alice mfa 1"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "HSET sg:u:alice mfa 1"), 1);
     for (int i = 0; i < 10; i++) {
         assert_int_equal(attempt(e, "alice", "s3cret", "192.0.2.9;1", &d),
                          SG_RESULT_APP_PASSWORD_REQUIRED);
@@ -575,9 +561,9 @@ static void test_primary_password_on_2fa_account(void **state)
         "saslguard: result=app_password_required account=alice source=192.0.2.9/32 mech=PLAIN");
     assert_int_equal(levels[nlines - 1], SG_LOG_WARN);
     /* never counted: no lock after 10 */
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:s:192.0.2.9/32"), 0);
-    assert_int_equal(sg_redis_int(&redis, "HGET sg:stats app_password_required"), 10);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:alice"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:s:192.0.2.9/32"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "HGET sg:stats app_password_required"), 10);
     /* a wrong password on a 2FA account counts as usual */
     assert_int_equal(attempt(e, "alice", "wrong", "192.0.2.9;1", &d), SG_RESULT_BAD_CREDENTIALS);
     assert_int_equal(d.failures, 1);
@@ -601,7 +587,7 @@ static void test_revoked_and_expired(void **state)
     assert_int_equal(attempt(e, "alice", "tabletabletablet", NULL, &d), SG_RESULT_REVOKED_CREDENTIAL);
     assert_non_null(strstr(last_line(), "label=tablet reason=expired"));
     /* stale devices never lock the owner out */
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:alice"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:alice"), 0);
     assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
     assert_int_equal(verify_calls, 1);
     sg_engine_free(e);
@@ -615,7 +601,7 @@ static void test_app_passwords_required_for_all(void **state)
     (void)state;
     assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_APP_PASSWORD_REQUIRED);
     assert_int_equal(d.sasl_code, SASL_NOUSERPASS);
-    assert_int_equal(sg_redis_int(&redis, "HEXISTS sg:stats success"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "HEXISTS sg:stats success"), 0);
     add_app_password("alice", "laptop", "laptoplaptoplapt", 'a', 0, 0);
     assert_int_equal(attempt(e, "alice", "lapt opla ptop lapt", NULL, &d), SG_RESULT_SUCCESS);
     sg_engine_free(e);
@@ -627,7 +613,7 @@ static void test_app_passwords_required_for_all(void **state)
     sg_engine_free(e);
     /* app_passwords = off: the flag is ignored */
     e = app_engine("app_passwords = off\n");
-    assert_int_equal(sg_redis_int(&redis, "HSET sg:u:alice mfa 1"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "HSET sg:u:alice mfa 1"), 1);
     assert_int_equal(attempt(e, "alice", "s3cret", NULL, &d), SG_RESULT_SUCCESS);
     sg_engine_free(e);
 }
@@ -655,7 +641,7 @@ static void test_missing_secret(void **state)
     /* engine() reset the log: the warning came before; make a second one */
     sg_engine_free(e);
     nlines = 0;
-    struct sg_policy *p = sg_fixture_policy(&redis, "secret_file = /nonexistent/secret\n");
+    struct sg_policy *p = sg_fixture_policy(&sg_redis, "secret_file = /nonexistent/secret\n");
     assert_int_equal(sg_engine_new_from_policy(p, capture, NULL, &e), SG_OK);
     assert_int_equal(nlines, 1);
     assert_string_equal(lines[0], "saslguard: no secret: app passwords cannot be verified, "
@@ -692,5 +678,5 @@ int main(void)
         cmocka_unit_test(test_locked_account_refuses_app_password),
         cmocka_unit_test(test_missing_secret),
     };
-    return cmocka_run_group_tests_name("engine_redis", tests, group_setup, group_teardown);
+    return cmocka_run_group_tests_name("engine_redis", tests, sg_redis_group_setup, sg_redis_group_teardown);
 }

@@ -26,28 +26,6 @@
 #include "store.h"
 #include "store_admin.h"
 
-static struct sg_redis_fixture redis;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return sg_redis_start(&redis);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    sg_redis_destroy(&redis);
-    return 0;
-}
-
-static struct sg_fixture_store *open_ctx(const char *extra)
-{
-    struct sg_fixture_store *c = sg_fixture_store_open(&redis, extra);
-
-    assert_non_null(c);
-    return c;
-}
 
 static void fail_n(struct sg_fixture_store *c, const char *acct, const char *src, int n)
 {
@@ -62,7 +40,7 @@ static void fail_n(struct sg_fixture_store *c, const char *acct, const char *src
 
 static void test_account_unknown(void **state)
 {
-    struct sg_fixture_store *c = open_ctx(NULL);
+    struct sg_fixture_store *c = sg_fixture_store_must(NULL);
     struct sg_admin_account a;
 
     (void)state;
@@ -79,7 +57,7 @@ static void test_account_unknown(void **state)
 
 static void test_account_details(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 5\ntrusted_networks =");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 5\ntrusted_networks =");
     struct sg_admin_account a;
 
     (void)state;
@@ -96,7 +74,7 @@ static void test_account_details(void **state)
     assert_true(a.ttl_ms > 0 && a.ttl_ms <= 15 * 60 * 1000);
 
     /* an escalation level, when a later version writes one */
-    sg_redis_int(&redis, "HSET sg:a:alice lvl 3");
+    sg_redis_int(&sg_redis, "HSET sg:a:alice lvl 3");
     assert_int_equal(sg_admin_account(c->store, "alice", &a), SG_OK);
     assert_int_equal(a.level, 3);
     sg_fixture_store_close(c);
@@ -104,11 +82,11 @@ static void test_account_details(void **state)
 
 static void test_hostile_fields_read_as_absent(void **state)
 {
-    struct sg_fixture_store *c = open_ctx(NULL);
+    struct sg_fixture_store *c = sg_fixture_store_must(NULL);
     struct sg_admin_account a;
 
     (void)state;
-    sg_redis_int(&redis, "HSET sg:a:mallory n x ws -5 lt 12abc ls %s lvl 99999",
+    sg_redis_int(&sg_redis, "HSET sg:a:mallory n x ws -5 lt 12abc ls %s lvl 99999",
                  "192.0.2.7/32\r\nEVIL");
     assert_int_equal(sg_admin_account(c->store, "mallory", &a), SG_OK);
     assert_true(a.exists);
@@ -118,13 +96,13 @@ static void test_hostile_fields_read_as_absent(void **state)
     assert_string_equal(a.last_source, "");
     assert_int_equal(a.level, 0);
     /* numbers with blanks or signs strtoll would take are refused too */
-    sg_redis_int(&redis, "HSET sg:a:mallory n %s lvl +2 lt -", " 7");
+    sg_redis_int(&sg_redis, "HSET sg:a:mallory n %s lvl +2 lt -", " 7");
     assert_int_equal(sg_admin_account(c->store, "mallory", &a), SG_OK);
     assert_int_equal(a.raw_failures, 0);
     assert_int_equal(a.level, 0);
     assert_int_equal(a.last_failure_ms, 0);
     /* a source in non-canonical form is not shown either */
-    sg_redis_int(&redis, "HSET sg:a:mallory ls 192.0.2.7/24");
+    sg_redis_int(&sg_redis, "HSET sg:a:mallory ls 192.0.2.7/24");
     assert_int_equal(sg_admin_account(c->store, "mallory", &a), SG_OK);
     assert_string_equal(a.last_source, "");
     sg_fixture_store_close(c);
@@ -132,7 +110,7 @@ static void test_hostile_fields_read_as_absent(void **state)
 
 static void test_lock_until_unlocked(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 5");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 5");
     struct sg_store_state st;
     int64_t until = 0, now = 0;
 
@@ -145,12 +123,12 @@ static void test_lock_until_unlocked(void **state)
     assert_int_equal(sg_store_check(c->store, &(struct sg_store_attempt){ .account = "bob", .source_counted = 1 }, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_DISABLED);
     assert_int_equal(st.failures, 2);
-    assert_int_equal(sg_redis_int(&redis, "PTTL sg:a:bob"), -1);
+    assert_int_equal(sg_redis_int(&sg_redis, "PTTL sg:a:bob"), -1);
     /* a later failure keeps it (report.lua) */
     fail_n(c, "bob", NULL, 1);
     assert_int_equal(sg_store_peek(c->store, "bob", NULL, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_DISABLED);
-    assert_int_equal(sg_redis_int(&redis, "PTTL sg:a:bob"), -1);
+    assert_int_equal(sg_redis_int(&sg_redis, "PTTL sg:a:bob"), -1);
 
     assert_int_equal(sg_admin_unlock(c->store, "bob"), SG_OK);
     assert_int_equal(sg_store_peek(c->store, "bob", NULL, &st), SG_OK);
@@ -162,7 +140,7 @@ static void test_lock_until_unlocked(void **state)
 
 static void test_lock_for_a_while(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 5\naccount_window = 15m");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 5\naccount_window = 15m");
     struct sg_store_state st;
     int64_t until = 0, now = 0;
     long long ttl;
@@ -173,19 +151,19 @@ static void test_lock_for_a_while(void **state)
     assert_int_equal(sg_store_check(c->store, &(struct sg_store_attempt){ .account = "carol", .source_counted = 1 }, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
     assert_int_equal(st.until_ms, until);
-    ttl = sg_redis_int(&redis, "PTTL sg:a:carol");
+    ttl = sg_redis_int(&sg_redis, "PTTL sg:a:carol");
     assert_true(ttl > 0 && ttl <= 300);
     sg_sleep_ms(400);
     assert_int_equal(sg_store_peek(c->store, "carol", NULL, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ALLOWED);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:carol"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:carol"), 0);
 
     /* with live failures, the TTL still covers their window; a temporary
      * lock replaces an admin lock */
     fail_n(c, "dave", NULL, 2);
     assert_int_equal(sg_admin_lock(c->store, "dave", 0, NULL, NULL), SG_OK);
     assert_int_equal(sg_admin_lock(c->store, "dave", 100, NULL, NULL), SG_OK);
-    ttl = sg_redis_int(&redis, "PTTL sg:a:dave");
+    ttl = sg_redis_int(&sg_redis, "PTTL sg:a:dave");
     assert_true(ttl > 14 * 60 * 1000);
     assert_int_equal(sg_store_peek(c->store, "dave", NULL, &st), SG_OK);
     assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
@@ -198,20 +176,20 @@ static void test_lock_for_a_while(void **state)
 
 static void test_unlock_keeps_settings(void **state)
 {
-    struct sg_fixture_store *c = open_ctx(NULL);
+    struct sg_fixture_store *c = sg_fixture_store_must(NULL);
 
     (void)state;
     fail_n(c, "erin", NULL, 1);
-    sg_redis_int(&redis, "HSET sg:u:erin mfa 1");
+    sg_redis_int(&sg_redis, "HSET sg:u:erin mfa 1");
     assert_int_equal(sg_admin_unlock(c->store, "erin"), SG_OK);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:erin"), 0);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:u:erin"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:erin"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:u:erin"), 1);
     sg_fixture_store_close(c);
 }
 
 static void test_source_and_unblock(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("source_failures = 3\naccount_failures = 100\ntrusted_networks =");
+    struct sg_fixture_store *c = sg_fixture_store_must("source_failures = 3\naccount_failures = 100\ntrusted_networks =");
     struct sg_admin_source so;
 
     (void)state;
@@ -236,7 +214,7 @@ static void test_source_and_unblock(void **state)
 
 static void test_list(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 2\nsource_failures = 2\ntrusted_networks =");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 2\nsource_failures = 2\ntrusted_networks =");
     struct sg_admin_list l;
     char big[400], hashed[SG_ACCOUNT_KEY_LEN];
 
@@ -250,11 +228,11 @@ static void test_list(void **state)
     assert_int_equal(sg_admin_lock(c->store, "bob", 0, NULL, NULL), SG_OK);
     assert_int_equal(sg_admin_lock(c->store, hashed, 60000, NULL, NULL), SG_OK);
     /* keys no account or source part can produce are skipped */
-    sg_redis_int(&redis, "HSET sg:a:BAD n 1");
-    sg_redis_int(&redis, "HSET %s n 1", "sg:a:x{y}");
-    sg_redis_int(&redis, "HSET sg:s:192.0.2.1/24 n 1");
-    sg_redis_int(&redis, "HSET sg:s:nonsense n 1");
-    sg_redis_int(&redis, "HSET other:a:alice n 1");
+    sg_redis_int(&sg_redis, "HSET sg:a:BAD n 1");
+    sg_redis_int(&sg_redis, "HSET %s n 1", "sg:a:x{y}");
+    sg_redis_int(&sg_redis, "HSET sg:s:192.0.2.1/24 n 1");
+    sg_redis_int(&sg_redis, "HSET sg:s:nonsense n 1");
+    sg_redis_int(&sg_redis, "HSET other:a:alice n 1");
 
     assert_int_equal(sg_admin_list(c->store, SG_ADMIN_ACCOUNTS, 0, &l), SG_OK);
     assert_int_equal(l.n, 4);
@@ -294,8 +272,8 @@ static void test_list(void **state)
 static void test_list_many(void **state)
 {
     enum { N = 3000 };
-    struct sg_fixture_store *c = open_ctx(NULL);
-    redisContext *rc = sg_redis_connect(&redis);
+    struct sg_fixture_store *c = sg_fixture_store_must(NULL);
+    redisContext *rc = sg_redis_connect(&sg_redis);
     struct sg_admin_list l;
 
     (void)state;
@@ -322,16 +300,16 @@ static void test_list_many(void **state)
 
 static void test_stats(void **state)
 {
-    struct sg_fixture_store *c = open_ctx(NULL);
+    struct sg_fixture_store *c = sg_fixture_store_must(NULL);
     struct sg_admin_stats st;
 
     (void)state;
     assert_int_equal(sg_admin_stats(c->store, &st), SG_OK);
     assert_int_equal(st.total, 0);
-    sg_redis_int(&redis, "HINCRBY sg:stats success 7");
-    sg_redis_int(&redis, "HINCRBY sg:stats locked 2");
-    sg_redis_int(&redis, "HSET sg:stats bogus 5");
-    sg_redis_int(&redis, "HSET sg:stats throttled notanumber");
+    sg_redis_int(&sg_redis, "HINCRBY sg:stats success 7");
+    sg_redis_int(&sg_redis, "HINCRBY sg:stats locked 2");
+    sg_redis_int(&sg_redis, "HSET sg:stats bogus 5");
+    sg_redis_int(&sg_redis, "HSET sg:stats throttled notanumber");
     assert_int_equal(sg_admin_stats(c->store, &st), SG_OK);
     assert_int_equal(st.count[SG_RESULT_SUCCESS], 7);
     assert_int_equal(st.count[SG_RESULT_LOCKED], 2);
@@ -343,11 +321,11 @@ static void test_stats(void **state)
 
 static void test_familiar_sources(void **state)
 {
-    struct sg_fixture_store *c = open_ctx(NULL);
+    struct sg_fixture_store *c = sg_fixture_store_must(NULL);
     struct sg_admin_account a;
 
     (void)state;
-    sg_redis_int(&redis, "ZADD sg:f:alice 1700000000000 192.0.2.0/24 1700000005000 "
+    sg_redis_int(&sg_redis, "ZADD sg:f:alice 1700000000000 192.0.2.0/24 1700000005000 "
                          "2001:db8::/64 1 bad-member");
     assert_int_equal(sg_admin_account(c->store, "alice", &a), SG_OK);
     assert_int_equal(a.familiar_total, 3);
@@ -356,8 +334,8 @@ static void test_familiar_sources(void **state)
     assert_int_equal(a.familiar[0].last_ms, 1700000005000LL);
     assert_string_equal(a.familiar[1].source, "192.0.2.0/24");
     /* a key of another type reads as none */
-    sg_redis_int(&redis, "DEL sg:f:alice");
-    sg_redis_int(&redis, "SET sg:f:alice x");
+    sg_redis_int(&sg_redis, "DEL sg:f:alice");
+    sg_redis_int(&sg_redis, "SET sg:f:alice x");
     assert_int_equal(sg_admin_account(c->store, "alice", &a), SG_OK);
     assert_int_equal(a.familiar_count, 0);
     sg_fixture_store_close(c);
@@ -367,7 +345,7 @@ static void test_familiar_sources(void **state)
  * failures from the owner's familiar sources are counted apart. */
 static void test_familiar_side(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 2");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 2");
     struct sg_store_attempt home = { .account = "hugo", .source = "192.0.2.10/32", .source_counted = 1 };
     struct sg_store_attempt away = { .account = "hugo", .source = "203.0.113.3/32", .source_counted = 1 };
     struct sg_admin_account acct;
@@ -401,27 +379,27 @@ static void test_familiar_side(void **state)
 
 static void test_errors_named_by_step(void **state)
 {
-    struct sg_fixture_store *c = open_ctx(NULL);
+    struct sg_fixture_store *c = sg_fixture_store_must(NULL);
     struct sg_admin_stats st;
     struct sg_admin_account a;
     const char *step, *detail;
 
     (void)state;
     /* an error reply (WRONGTYPE) is a store failure, worded */
-    sg_redis_int(&redis, "SET sg:stats x");
+    sg_redis_int(&sg_redis, "SET sg:stats x");
     assert_int_equal(sg_admin_stats(c->store, &st), SG_ESTORE);
     sg_store_error_parts(c->store, &step, &detail);
     assert_string_equal(step, "command");
     assert_non_null(strstr(detail, "WRONGTYPE"));
 
-    sg_redis_stop(&redis);
+    sg_redis_stop(&sg_redis);
     assert_int_equal(sg_admin_account(c->store, "alice", &a), SG_ESTORE);
     sg_store_error_parts(c->store, &step, &detail);
     assert_string_equal(step, "connect");
     assert_true(detail[0] != '\0');
     assert_int_equal(sg_admin_lock(c->store, "alice", 0, NULL, NULL), SG_ESTORE);
     assert_int_equal(sg_admin_unlock(c->store, "alice"), SG_ESTORE);
-    assert_int_equal(sg_redis_restart(&redis), 0);
+    assert_int_equal(sg_redis_restart(&sg_redis), 0);
     /* and it reconnects */
     assert_int_equal(sg_admin_unlock(c->store, "alice"), SG_ENOTFOUND);
     sg_fixture_store_close(c);
@@ -444,5 +422,5 @@ int main(void)
         cmocka_unit_test(test_familiar_side),
         cmocka_unit_test(test_errors_named_by_step),
     };
-    return cmocka_run_group_tests_name("store_admin", tests, group_setup, group_teardown);
+    return cmocka_run_group_tests_name("store_admin", tests, sg_redis_group_setup, sg_redis_group_teardown);
 }

@@ -27,7 +27,6 @@
 #include "status.h"
 #include "store.h"
 
-static struct sg_redis_fixture redis;
 
 /* The store's calls for an attempt with a counted source (or none). */
 static int chk(struct sg_store *s, const char *acct, const char *src, struct sg_store_state *st)
@@ -43,27 +42,6 @@ static int rep(struct sg_store *s, const char *acct, const char *src, enum sg_re
     return sg_store_report(s, &a, kind, stat, st);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return sg_redis_start(&redis);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    sg_redis_destroy(&redis);
-    return 0;
-}
-
-static struct sg_fixture_store *open_ctx(const char *extra)
-{
-    struct sg_fixture_store *c = sg_fixture_store_open(&redis, extra);
-
-    assert_non_null(c);
-    return c;
-}
-
 static void fail_once(struct sg_fixture_store *c, const char *acct, const char *src, struct sg_store_state *st)
 {
     assert_int_equal(rep(c->store, acct, src, SG_REPORT_FAILURE, "bad_credentials", st), SG_OK);
@@ -71,7 +49,7 @@ static void fail_once(struct sg_fixture_store *c, const char *acct, const char *
 
 static void test_lock_after_exactly_n(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 5\naccount_lock = 15m\ntrusted_networks =");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 5\naccount_lock = 15m\ntrusted_networks =");
     struct sg_store_state st;
 
     (void)state;
@@ -97,8 +75,8 @@ static void test_lock_after_exactly_n(void **state)
     assert_int_equal(st.state, SG_STATE_ALLOWED);
     assert_int_equal(st.failures, 0);
     /* the Redis state an admin would look at */
-    assert_int_equal(sg_redis_int(&redis, "HGET sg:a:alice n"), 5);
-    assert_true(sg_redis_int(&redis, "HGET sg:a:alice lu") > 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "HGET sg:a:alice n"), 5);
+    assert_true(sg_redis_int(&sg_redis, "HGET sg:a:alice lu") > 0);
     sg_fixture_store_close(c);
 }
 
@@ -112,7 +90,7 @@ struct seen {
 static void test_concurrent_exact(void **state)
 {
     enum { PROCS = 8, EACH = 10, THRESHOLD = 50 };
-    struct sg_fixture_store *c = open_ctx("account_failures = 50\nsource_failures = 1000\ntrusted_networks =");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 50\nsource_failures = 1000\ntrusted_networks =");
     int fds[2];
     int seen[PROCS * EACH + 1] = { 0 };
     struct seen s;
@@ -161,14 +139,14 @@ static void test_concurrent_exact(void **state)
     }
     for (int n = 1; n <= PROCS * EACH; n++)
         assert_int_equal(seen[n], 1);
-    assert_int_equal(sg_redis_int(&redis, "HGET sg:a:carol n"), PROCS * EACH);
-    assert_int_equal(sg_redis_int(&redis, "HGET sg:s:192.0.2.1/32 n"), PROCS * EACH);
+    assert_int_equal(sg_redis_int(&sg_redis, "HGET sg:a:carol n"), PROCS * EACH);
+    assert_int_equal(sg_redis_int(&sg_redis, "HGET sg:s:192.0.2.1/32 n"), PROCS * EACH);
     sg_fixture_store_close(c);
 }
 
 static void test_window_expiry(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 3\naccount_window = 300ms");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 3\naccount_window = 300ms");
     struct sg_store_state st;
 
     (void)state;
@@ -186,7 +164,7 @@ static void test_window_expiry(void **state)
 
 static void test_lock_expiry(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 2\naccount_window = 10m\naccount_lock = 300ms\naccount_lock_max = 1s");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 2\naccount_window = 10m\naccount_lock = 300ms\naccount_lock_max = 1s");
     struct sg_store_state st;
 
     (void)state;
@@ -207,15 +185,15 @@ static void test_lock_expiry(void **state)
 
 static void test_success_clears(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 5\nsource_failures = 100");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 5\nsource_failures = 100");
     struct sg_store_state st;
 
     (void)state;
     for (int i = 0; i < 3; i++)
         fail_once(c, "frank", "198.51.100.7/32", &st);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:frank"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:frank"), 1);
     assert_int_equal(rep(c->store, "frank", "198.51.100.7/32", SG_REPORT_SUCCESS, NULL, &st), SG_OK);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:frank"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:frank"), 0);
     assert_int_equal(chk(c->store, "frank", "198.51.100.7/32", &st), SG_OK);
     assert_int_equal(st.failures, 0);
     /* a success never launders the source's count */
@@ -225,7 +203,7 @@ static void test_success_clears(void **state)
 
 static void test_success_keeps_lock(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 2");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 2");
     struct sg_store_state st;
 
     (void)state;
@@ -242,7 +220,7 @@ static void test_success_keeps_lock(void **state)
 
 static void test_source_block(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 100\nsource_failures = 3\nsource_block = 1h");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 100\nsource_failures = 3\nsource_block = 1h");
     struct sg_store_state st;
     const char *bad = "203.0.113.9/32", *good = "203.0.113.10/32";
 
@@ -266,51 +244,51 @@ static void test_source_block(void **state)
 
 static void test_every_key_has_ttl(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 2\naccount_window = 15m\naccount_lock = 1h\n"
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 2\naccount_window = 15m\naccount_lock = 1h\n"
                              "account_lock_max = 2h\nsource_window = 10m\nsource_block = 2h\nsource_failures = 2");
     struct sg_store_state st;
     long long ttl;
 
     (void)state;
     fail_once(c, "hank", "192.0.2.50/32", &st);
-    ttl = sg_redis_int(&redis, "PTTL sg:a:hank");
+    ttl = sg_redis_int(&sg_redis, "PTTL sg:a:hank");
     assert_in_range(ttl, 15 * 60 * 1000 - 2000, 15 * 60 * 1000);
-    ttl = sg_redis_int(&redis, "PTTL sg:s:192.0.2.50/32");
+    ttl = sg_redis_int(&sg_redis, "PTTL sg:s:192.0.2.50/32");
     assert_in_range(ttl, 10 * 60 * 1000 - 2000, 10 * 60 * 1000);
     fail_once(c, "hank", "192.0.2.50/32", &st);
     /* locked: the key lives as long as the lock, and account_lock_max more
      * to remember the escalation level */
-    ttl = sg_redis_int(&redis, "PTTL sg:a:hank");
+    ttl = sg_redis_int(&sg_redis, "PTTL sg:a:hank");
     assert_in_range(ttl, 3 * 3600 * 1000 - 2000, 3 * 3600 * 1000);
     /* no zero-valued fields are stored */
-    assert_int_equal(sg_redis_int(&redis, "HEXISTS sg:a:hank fn"), 0);
-    ttl = sg_redis_int(&redis, "PTTL sg:s:192.0.2.50/32");
+    assert_int_equal(sg_redis_int(&sg_redis, "HEXISTS sg:a:hank fn"), 0);
+    ttl = sg_redis_int(&sg_redis, "PTTL sg:s:192.0.2.50/32");
     assert_in_range(ttl, 7200 * 1000 - 2000, 7200 * 1000);
     sg_fixture_store_close(c);
 }
 
 static void test_key_prefix(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("key_prefix = site1");
+    struct sg_fixture_store *c = sg_fixture_store_must("key_prefix = site1");
     struct sg_store_state st;
 
     (void)state;
     fail_once(c, "ivan", "192.0.2.1/32", &st);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS site1:a:ivan"), 1);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS site1:s:192.0.2.1/32"), 1);
-    assert_int_equal(sg_redis_int(&redis, "EXISTS sg:a:ivan"), 0);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS site1:a:ivan"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS site1:s:192.0.2.1/32"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "EXISTS sg:a:ivan"), 0);
     sg_fixture_store_close(c);
 }
 
 static void test_noscript_fallback(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 5");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 5");
     struct sg_store_state st;
     char *r;
 
     (void)state;
     fail_once(c, "judy", NULL, &st);
-    r = sg_redis_str(&redis, "SCRIPT FLUSH");
+    r = sg_redis_str(&sg_redis, "SCRIPT FLUSH");
     assert_non_null(r);
     free(r);
     fail_once(c, "judy", NULL, &st);   /* NOSCRIPT -> EVAL */
@@ -322,15 +300,15 @@ static void test_noscript_fallback(void **state)
 
 static void test_reconnect_after_restart(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 5");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 5");
     struct sg_store_state st;
 
     (void)state;
     fail_once(c, "kim", NULL, &st);
-    sg_redis_stop(&redis);
+    sg_redis_stop(&sg_redis);
     assert_int_equal(chk(c->store, "kim", NULL, &st), SG_ESTORE);
     assert_non_null(strstr(sg_store_error(c->store), "redis"));
-    assert_int_equal(sg_redis_restart(&redis), 0);
+    assert_int_equal(sg_redis_restart(&sg_redis), 0);
     /* same store object: reconnects by itself; the restart lost the data */
     assert_int_equal(chk(c->store, "kim", NULL, &st), SG_OK);
     assert_int_equal(st.failures, 0);
@@ -341,16 +319,16 @@ static void test_reconnect_after_restart(void **state)
  * idle timeout) is replaced within the call: the caller sees no error. */
 static void test_restart_between_calls_is_transparent(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 5");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 5");
     struct sg_store_state st;
 
     (void)state;
     fail_once(c, "kim", NULL, &st);
-    assert_int_equal(sg_redis_restart(&redis), 0);
+    assert_int_equal(sg_redis_restart(&sg_redis), 0);
     assert_int_equal(chk(c->store, "kim", NULL, &st), SG_OK);
     assert_int_equal(st.failures, 0);
     fail_once(c, "kim", NULL, &st);
-    assert_int_equal(sg_redis_int(&redis, "HGET sg:a:kim n"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "HGET sg:a:kim n"), 1);
     sg_fixture_store_close(c);
 }
 
@@ -359,18 +337,18 @@ static void test_restart_between_calls_is_transparent(void **state)
  * while reading that reply, and still gets its answer. */
 static void test_restart_with_a_deferred_reply_pending(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 5");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 5");
     struct sg_store_attempt a = { .account = "kim", .source_counted = 1 };
     struct sg_store_state st;
 
     (void)state;
     fail_once(c, "kim", NULL, &st);             /* connected, report.lua loaded */
-    sg_redis_pause(&redis);                     /* the next request is never answered */
+    sg_redis_pause(&sg_redis);                     /* the next request is never answered */
     assert_int_equal(sg_store_report_deferred(c->store, &a, "success"), SG_OK);
-    kill(redis.pid, SIGKILL);
-    waitpid(redis.pid, NULL, 0);
-    redis.pid = 0;
-    assert_int_equal(sg_redis_restart(&redis), 0);
+    kill(sg_redis.pid, SIGKILL);
+    waitpid(sg_redis.pid, NULL, 0);
+    sg_redis.pid = 0;
+    assert_int_equal(sg_redis_restart(&sg_redis), 0);
     assert_int_equal(chk(c->store, "kim", NULL, &st), SG_OK);
     assert_int_equal(st.failures, 0);
     sg_fixture_store_close(c);
@@ -378,18 +356,18 @@ static void test_restart_with_a_deferred_reply_pending(void **state)
 
 static void test_stuck_server_times_out(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("redis_timeout = 200ms");
+    struct sg_fixture_store *c = sg_fixture_store_must("redis_timeout = 200ms");
     struct sg_store_state st;
     struct timespec t0, t1;
     long ms;
 
     (void)state;
     assert_int_equal(chk(c->store, "lee", NULL, &st), SG_OK);   /* connected */
-    sg_redis_pause(&redis);
+    sg_redis_pause(&sg_redis);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(chk(c->store, "lee", NULL, &st), SG_ESTORE);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    sg_redis_resume(&redis);
+    sg_redis_resume(&sg_redis);
     ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     /* bounded by redis_timeout, not hanging (generous bound for a busy CI) */
     assert_true(ms < 3000);
@@ -401,7 +379,7 @@ static void test_stuck_server_times_out(void **state)
 
 static void test_statistics(void **state)
 {
-    struct sg_fixture_store *c = open_ctx("account_failures = 2");
+    struct sg_fixture_store *c = sg_fixture_store_must("account_failures = 2");
     struct sg_store_state st;
 
     (void)state;
@@ -412,10 +390,10 @@ static void test_statistics(void **state)
     assert_int_equal(sg_store_peek(c->store, "mia", NULL, &st), SG_OK);    /* a look: not */
     assert_int_equal(st.state, SG_STATE_ACCOUNT_LOCKED);
     assert_int_equal(rep(c->store, "other", NULL, SG_REPORT_SUCCESS, "success", &st), SG_OK);
-    assert_int_equal(sg_redis_int(&redis, "HGET sg:stats bad_credentials"), 2);
-    assert_int_equal(sg_redis_int(&redis, "HGET sg:stats locked"), 1);
-    assert_int_equal(sg_redis_int(&redis, "HGET sg:stats success"), 1);
-    assert_int_equal(sg_redis_int(&redis, "HLEN sg:stats"), 3);
+    assert_int_equal(sg_redis_int(&sg_redis, "HGET sg:stats bad_credentials"), 2);
+    assert_int_equal(sg_redis_int(&sg_redis, "HGET sg:stats locked"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "HGET sg:stats success"), 1);
+    assert_int_equal(sg_redis_int(&sg_redis, "HLEN sg:stats"), 3);
     sg_fixture_store_close(c);
 }
 
@@ -455,5 +433,5 @@ int main(void)
         cmocka_unit_test(test_statistics),
         cmocka_unit_test(test_tcp_connection),
     };
-    return cmocka_run_group_tests_name("store_redis", tests, group_setup, group_teardown);
+    return cmocka_run_group_tests_name("store_redis", tests, sg_redis_group_setup, sg_redis_group_teardown);
 }
