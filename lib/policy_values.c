@@ -280,17 +280,11 @@ static void clear_redis(struct sg_policy *p)
     p->redis_port = 0;
 }
 
-/* A Sentinel master name: 1..64 of [A-Za-z0-9._-]. */
+/* A Sentinel master name: 1..64 of [A-Za-z0-9._-], the characters of a
+ * host name. */
 static int valid_master(const char *name, size_t len)
 {
-    if (len == 0 || len > SG_SENTINEL_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z')
-              || (name[i] >= '0' && name[i] <= '9') || name[i] == '.' || name[i] == '-'
-              || name[i] == '_'))
-            return 0;
-    return 1;
+    return len <= SG_SENTINEL_NAME_MAX && !memchr(name, ':', len) && sg_host_valid(name, len);
 }
 
 /* sentinel://HOST:PORT[,HOST:PORT...]/MASTER */
