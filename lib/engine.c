@@ -3,9 +3,10 @@
  *
  * One attempt = one check round trip, at most one verification, at most one
  * report round trip (none for a clean success: a success that would change
- * nothing, which check counted in advance; lua/check.lua), one log line. The password is only ever handed to the
- * verifier (the front end's, or with password_source = file: the core's own
- * password file); it is never copied, logged or sent to the store.
+ * nothing, which check counted in advance; lua/check.lua), one log line.
+ * The password is only ever handed to the verifier (the front end's, or
+ * with password_source = file: the core's own password file); it is never
+ * copied, logged or sent to the store.
  *
  * Log line (stable tokens, key=value, always in this order):
  *   saslguard: result=NAME account=NAME [source=PREFIX] [mech=M]
