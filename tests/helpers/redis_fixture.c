@@ -168,33 +168,46 @@ int sg_redis_start(struct sg_redis_fixture *f)
     return spawn(f);
 }
 
+/* Spawn F on a free TCP port, writing its configuration first with CONF
+ * (may be NULL); a port taken by someone else in the meantime makes the
+ * server exit at start: then another port, three tries. */
+static int spawn_on_free_port(struct sg_redis_fixture *f,
+                              int (*conf)(const struct sg_redis_fixture *, const void *),
+                              const void *arg)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        if ((f->port = free_port()) <= 0) {
+            fprintf(stderr, "redis_fixture: no free port\n");
+            return -1;
+        }
+        if (conf && conf(f, arg) != 0)
+            return -1;
+        if (spawn(f) == 0)
+            return 0;
+    }
+    return -1;
+}
+
 int sg_redis_start_tcp(struct sg_redis_fixture *f, int replica_of)
 {
     if (make_dir(f) != 0)
         return -1;
     snprintf(f->socket, sizeof f->socket, "%s/redis.sock", f->dir);
     f->replica_of = replica_of;
-    if ((f->port = free_port()) <= 0) {
-        fprintf(stderr, "redis_fixture: no free port\n");
-        return -1;
-    }
-    return spawn(f);
+    return spawn_on_free_port(f, NULL, NULL);
 }
 
-int sg_sentinel_start(struct sg_redis_fixture *f, int master_port, const char *name,
-                      const char *password)
+struct sentinel_args {
+    int master_port;
+    const char *name;
+};
+
+static int write_sentinel_conf(const struct sg_redis_fixture *f, const void *arg)
 {
+    const struct sentinel_args *a = arg;
     char conf[320];
     FILE *out;
 
-    if (make_dir(f) != 0)
-        return -1;
-    f->sentinel = 1;
-    snprintf(f->password, sizeof f->password, "%s", password ? password : "");
-    if ((f->port = free_port()) <= 0) {
-        fprintf(stderr, "redis_fixture: no free port\n");
-        return -1;
-    }
     snprintf(conf, sizeof conf, "%s/sentinel.conf", f->dir);
     if (!(out = fopen(conf, "w"))) {
         perror(conf);
@@ -204,14 +217,26 @@ int sg_sentinel_start(struct sg_redis_fixture *f, int master_port, const char *n
                  "sentinel monitor %s 127.0.0.1 %d 1\n"
                  "sentinel down-after-milliseconds %s 500\n"
                  "sentinel failover-timeout %s 5000\n",
-            f->port, f->dir, f->dir, name, master_port, name, name);
+            f->port, f->dir, f->dir, a->name, a->master_port, a->name, a->name);
     if (f->password[0])
         fprintf(out, "requirepass %s\n", f->password);
     if (fclose(out) != 0) {
         perror(conf);
         return -1;
     }
-    return spawn(f);
+    return 0;
+}
+
+int sg_sentinel_start(struct sg_redis_fixture *f, int master_port, const char *name,
+                      const char *password)
+{
+    struct sentinel_args a = { master_port, name };
+
+    if (make_dir(f) != 0)
+        return -1;
+    f->sentinel = 1;
+    snprintf(f->password, sizeof f->password, "%s", password ? password : "");
+    return spawn_on_free_port(f, write_sentinel_conf, &a);
 }
 
 int sg_redis_restart(struct sg_redis_fixture *f)
