@@ -1176,10 +1176,24 @@ static void setup_files(void)
 
 struct rtt { double p50, mean, p99, server_us; long n; };
 
+/* N round-trip times in ns (sorted here) as p50, p99 and mean in us. */
+static void summarize(uint32_t *lat, long n, struct rtt *out)
+{
+    double sum = 0;
+
+    qsort(lat, (size_t)n, sizeof *lat, cmp_u32);
+    for (long i = 0; i < n; i++)
+        sum += lat[i];
+    out->n = n;
+    out->p50 = pct(lat, (size_t)n, 50) / 1000.0;
+    out->p99 = pct(lat, (size_t)n, 99) / 1000.0;
+    out->mean = n ? sum / (double)n / 1000.0 : 0;
+}
+
 static void measure_rtt(struct rtt *out)
 {
     static uint32_t lat[5000];
-    double deadline = now_s() + opt_seconds, sum = 0;
+    double deadline = now_s() + opt_seconds;
     long n = 0;
 
     for (int i = 0; i < 200; i++)
@@ -1193,13 +1207,7 @@ static void measure_rtt(struct rtt *out)
             die("PING: %s", rc->errstr);
         freeReplyObject(r);
     }
-    qsort(lat, (size_t)n, sizeof *lat, cmp_u32);
-    for (long i = 0; i < n; i++)
-        sum += lat[i];
-    out->n = n;
-    out->p50 = pct(lat, (size_t)n, 50) / 1000.0;
-    out->p99 = pct(lat, (size_t)n, 99) / 1000.0;
-    out->mean = sum / (double)n / 1000.0;
+    summarize(lat, n, out);
 }
 
 /* check.lua's KEYS and ARGV for LOGIN as sg_store_check sends them from
@@ -1246,7 +1254,7 @@ static void measure_evalsha(const char *user, const char *ip, struct rtt *out)
 {
     static uint32_t lat[5000];
     struct check_args c;
-    double deadline = now_s() + opt_seconds, sum = 0;
+    double deadline = now_s() + opt_seconds;
     long n = 0;
 
     struct cmdstats before, after;
@@ -1267,13 +1275,7 @@ static void measure_evalsha(const char *user, const char *ip, struct rtt *out)
     cmdstats_lookup(&before, "evalsha", &c0, &u0);
     cmdstats_lookup(&after, "evalsha", &c1, &u1);
     out->server_us = c1 > c0 ? (double)(u1 - u0) / (double)(c1 - c0) : 0;
-    qsort(lat, (size_t)n, sizeof *lat, cmp_u32);
-    for (long i = 0; i < n; i++)
-        sum += lat[i];
-    out->n = n;
-    out->p50 = pct(lat, (size_t)n, 50) / 1000.0;
-    out->p99 = pct(lat, (size_t)n, 99) / 1000.0;
-    out->mean = sum / (double)n / 1000.0;
+    summarize(lat, n, out);
 }
 
 /* ------------------------------------------------------------ redis-benchmark */
